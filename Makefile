@@ -1,0 +1,85 @@
+# FactoryChain — every command a newcomer needs. Nothing is assumed installed but Python 3.11 and npm.
+#
+#   make demo    set up, then the whole story on a local Anvil chain
+#   make test    set up, then the whole test suite
+#
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+NODE_BIN := $(CURDIR)/node_modules/.bin
+
+# Ape must find the pinned vyper and anvil first: the venv's bin, then node_modules/.bin.
+export PATH := $(BIN):$(NODE_BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+# pip's site config may list local mirrors that do not exist on every machine; keep its noise out.
+PIP := $(BIN)/pip --disable-pip-version-check -q
+PIP_FILTER := 2>&1 | { grep -v -e "^WARNING: Location" -e "neither a file nor a directory" || true; }
+
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help setup test test-fast test-deep demo deploy bench mutate rehearsal console lock clean
+
+help:
+	@echo "make demo       set up, then run the full supply-chain story on a local chain"
+	@echo "make test       set up, then run the whole test suite (HYPOTHESIS_PROFILE=ci)"
+	@echo "make test-deep  the suite with the long fuzzing profile (HYPOTHESIS_PROFILE=deep)"
+	@echo "make bench      gas table of every call against its floor -> docs/gas.md"
+	@echo "make mutate     mutation score of the test suite against the Vyper sources"
+	@echo "make rehearsal  deploy to a standalone Anvil node over JSON-RPC, as to a testnet"
+	@echo "make console    ape console with the deployed contracts and SDK in scope"
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): requirements.lock pyproject.toml
+	@echo "==> Python environment ($(PYTHON)) in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PIP) install -r requirements.lock $(PIP_FILTER)
+	@$(PIP) install --no-deps --no-build-isolation -e . $(PIP_FILTER)
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo "==> Anvil from npm (package-lock.json)"
+	@npm ci --no-fund --no-audit --loglevel=error >/dev/null
+	@anvil --version | head -1
+	@touch $@
+
+test: setup
+	@HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} ape test tests $(ARGS)
+
+test-fast: setup
+	@HYPOTHESIS_PROFILE=dev ape test tests -x -q $(ARGS)
+
+test-deep: setup
+	@HYPOTHESIS_PROFILE=deep ape test tests $(ARGS)
+
+demo: setup
+	@ape run demo
+
+deploy: setup
+	@ape run deploy $(ARGS)
+
+bench: setup
+	@ape run bench $(ARGS)
+
+mutate: setup
+	@$(BIN)/python -m tools.mutate $(ARGS)
+
+rehearsal: setup
+	@$(BIN)/python -m tools.rehearsal $(ARGS)
+
+console: setup
+	@ape console $(ARGS)
+
+lock:
+	@rm -rf /tmp/fc-lock && $(PYTHON) -m venv /tmp/fc-lock
+	@/tmp/fc-lock/bin/pip install -q -r requirements.in setuptools wheel $(PIP_FILTER)
+	@{ echo "# Exact pins for every Python package FactoryChain uses (tools, tests, SDK)."; \
+	   echo "# Regenerate with: make lock  (after changing requirements.in)"; \
+	   /tmp/fc-lock/bin/pip freeze --all | grep -v -e "^-e" -e "^pip=="; } > requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules .build .hypothesis
