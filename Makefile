@@ -47,17 +47,20 @@ $(NODE_STAMP): package.json package-lock.json
 	@anvil --version | head -1
 	@touch $@
 
+# TESTS narrows the run (TESTS=tests/unit/escrow), ARGS passes pytest options (ARGS="-k refund -x").
+TESTS ?= tests
+
 test: setup
-	@HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} ape test tests $(ARGS)
+	@HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} ape test $(TESTS) $(ARGS)
 
 test-fast: setup
-	@HYPOTHESIS_PROFILE=dev ape test tests -x -q $(ARGS)
+	@HYPOTHESIS_PROFILE=dev ape test $(TESTS) -x -q $(ARGS)
 
 test-deep: setup
-	@HYPOTHESIS_PROFILE=deep ape test tests $(ARGS)
+	@HYPOTHESIS_PROFILE=deep ape test $(TESTS) $(ARGS)
 
 demo: setup
-	@ape run demo
+	@ape run demo -v WARNING $(ARGS)
 
 deploy: setup
 	@ape run deploy $(ARGS)

@@ -21,7 +21,7 @@ from eth_account.messages import SignableMessage
 from eth_utils import keccak
 from hexbytes import HexBytes
 
-from ._hex import as_address, as_bytes
+from ._hex import as_address
 from .errors import FactoryChainError, InvalidInputError, SignerError
 from .keys import Keystore, address_from_public_key, normalize_signature, parse_private_key, recover_public_key
 
