@@ -1,0 +1,52 @@
+"""`ape console` start-up: the recorded FactoryChain deployment and the SDK, ready to use.
+
+    ape console --network ethereum:sepolia:node
+    In [1]: registry.latest_version(part_id("PN-4711"))
+
+With a deployment file for the connected network (deployments/<ecosystem>-<network>.json, or
+the folder named by $FACTORYCHAIN_DEPLOYMENTS) the namespace holds ``registry``, ``escrow``,
+``deployment`` and the role ids; the SDK helpers are there either way. Without one, or when the
+file does not match the chain, one line says so and the console starts normally.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def ape_init_extras(project: Any, networks: Any) -> dict[str, Any]:
+    import factorychain
+    from factorychain.deployment import ROLE_CONTRACTS, DeploymentError, connect, load_deployment, role_id
+    from factorychain.receipts import sign_receipt
+    from factorychain.sharing import publish_design
+    from factorychain.spec import part_id, spec_hash
+    from factorychain.store import LocalStore
+
+    extras: dict[str, Any] = {
+        "factorychain": factorychain,
+        "sign_receipt": sign_receipt,
+        "spec_hash": spec_hash,
+        "part_id": part_id,
+        "publish_design": publish_design,
+        "LocalStore": LocalStore,
+        **{name: role_id(name) for name in ROLE_CONTRACTS},
+    }
+    try:
+        provider = networks.active_provider
+        if provider is None or not provider.is_connected:
+            print("FactoryChain: not connected to a network; start with `ape console --network <ecosystem:network>`")
+            return extras
+        deployment = load_deployment(project=project)
+        registry, escrow = connect(deployment, project)
+    except DeploymentError as exc:
+        print(f"FactoryChain: {exc}")
+        return extras
+    except Exception as exc:  # noqa: BLE001 - never keep the console from starting
+        print(f"FactoryChain: deployment not loaded ({type(exc).__name__}: {exc})".splitlines()[0])
+        return extras
+    extras.update(deployment=deployment, registry=registry, escrow=escrow)
+    print(
+        f"FactoryChain on {deployment.network_choice} (chain id {deployment.chain_id}): "
+        f"registry {registry.address}, escrow {escrow.address}"
+    )
+    return extras

@@ -1,0 +1,74 @@
+"""Deploy PartRegistry + OrderEscrow and grant their roles; re-running reuses the recorded deployment.
+
+    ape run deploy --network ethereum:sepolia:node --account deployer \\
+        --admin 0xOps... --manufacturer 0xOem... --certifier 0xQa... --arbiter 0xArb...
+
+Writes deployments/<ecosystem>-<network>.json (or --out). See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option
+
+from factorychain.deployment import deploy_suite
+from scripts._common import autosign_option, enable_autosign, one_line_errors, parse_duration, resolve_address
+
+
+@click.command(cls=ConnectedProviderCommand, short_help="Deploy the FactoryChain contracts and grant roles")
+@account_option()
+@click.option("--admin", default=None, metavar="ADDRESS", help="Final admin of both contracts (default: the deployer).")
+@click.option("--manufacturer", "manufacturers", multiple=True, metavar="ADDRESS", help="Grant MANUFACTURER_ROLE (repeatable).")
+@click.option("--certifier", "certifiers", multiple=True, metavar="ADDRESS", help="Grant CERTIFIER_ROLE (repeatable).")
+@click.option("--arbiter", "arbiters", multiple=True, metavar="ADDRESS", help="Grant ARBITER_ROLE (repeatable).")
+@click.option("--arbitration-timeout", default=None, metavar="DURATION", help="Seconds, or e.g. 12h / 30d (default 30d).")
+@click.option("--fresh", is_flag=True, help="Deploy new contracts even if this network already has a deployment.")
+@click.option("--out", default=None, metavar="FILE", help="Deployment file (default deployments/<ecosystem>-<network>.json).")
+@autosign_option()
+@one_line_errors
+def cli(
+    provider: Any,
+    account: Any,
+    admin: str | None,
+    manufacturers: tuple[str, ...],
+    certifiers: tuple[str, ...],
+    arbiters: tuple[str, ...],
+    arbitration_timeout: str | None,
+    fresh: bool,
+    out: str | None,
+    autosign: bool,
+) -> None:
+    """Deploy PartRegistry and OrderEscrow (or reuse the recorded ones) and grant the requested roles."""
+    from ape import project
+
+    admin_address = resolve_address(admin, "--admin") if admin else None
+    manufacturer_addresses = [resolve_address(value, "--manufacturer") for value in manufacturers]
+    certifier_addresses = [resolve_address(value, "--certifier") for value in certifiers]
+    arbiter_addresses = [resolve_address(value, "--arbiter") for value in arbiters]
+    timeout = parse_duration(arbitration_timeout, "--arbitration-timeout") if arbitration_timeout else None
+    if out is not None and Path(out).is_dir():
+        raise click.ClickException(f"--out: {out} is a directory; give a file path")
+    enable_autosign(account, autosign)
+
+    result = deploy_suite(
+        project,
+        account,
+        admin=admin_address,
+        manufacturers=manufacturer_addresses,
+        certifiers=certifier_addresses,
+        arbiters=arbiter_addresses,
+        arbitration_timeout=timeout,
+        path=Path(out) if out else None,
+        fresh=fresh,
+        echo=click.echo,
+    )
+    deployment = result.deployment
+    verb = "Deployed" if result.deployed else "Reused"
+    click.echo(
+        f"{verb} on {deployment.network_choice} (chain id {deployment.chain_id}): "
+        f"PartRegistry {deployment.registry}, OrderEscrow {deployment.escrow}, admin {deployment.admin}; "
+        f"{len(result.transactions)} transaction(s) sent; record: {deployment.path}"
+    )
