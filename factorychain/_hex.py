@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import binascii
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import (
+    is_checksum_address,
+    is_checksum_formatted_address,
+    is_hex_address,
+    to_checksum_address,
+)
 
 from .errors import InvalidInputError
 
@@ -58,6 +63,9 @@ def as_address(value: object, what: str) -> str:
     candidate = getattr(value, "address", value)
     if isinstance(candidate, (bytes, bytearray)) and len(candidate) == 20:
         return to_checksum_address(bytes(candidate))
-    if not isinstance(candidate, str) or not is_address(candidate):
-        raise InvalidInputError(f"{what}: not a valid address (wrong length or bad checksum)")
+    if not isinstance(candidate, str) or not is_hex_address(candidate):
+        raise InvalidInputError(f"{what}: not a 20-byte hex address")
+    # Mixed case means EIP-55: a typo in a checksummed address must not pass silently.
+    if is_checksum_formatted_address(candidate) and not is_checksum_address(candidate):
+        raise InvalidInputError(f"{what}: bad EIP-55 checksum in {candidate}")
     return to_checksum_address(candidate)

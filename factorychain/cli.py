@@ -21,7 +21,13 @@ from ._hex import as_address, as_bytes, to_hex
 from .crypto import decrypt_document, encrypt_document, new_content_key
 from .envelopes import unwrap_key, wrap_key
 from .errors import FactoryChainError, InvalidInputError
-from .keys import Keystore, address_from_private_key, address_from_public_key, parse_private_key, public_key_from_private
+from .keys import (
+    Keystore,
+    address_from_private_key,
+    address_from_public_key,
+    parse_private_key,
+    public_key_from_private,
+)
 from .receipts import SignedReceipt, check_receipt, sign_receipt, verify_receipt
 from .spec import part_id as part_id_of
 from .spec import part_id_from_hex, spec_hash, verify_spec_hash
@@ -41,7 +47,7 @@ def _fail(message: str, code: int) -> NoReturn:
 class _OneLineErrors(click.Group):
     """A group whose every user error is one ``error: ...`` line, never a usage dump or traceback."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
@@ -136,7 +142,9 @@ def _part(part_id: bytes | None, part_number: str | None) -> bytes:
 
 def content_key_options(func: F) -> F:
     """``--key-file PATH`` or ``--key-env NAME`` holding a 32-byte content key as hex."""
-    func = click.option("--key-env", metavar="NAME", help="Environment variable holding the content key (hex).")(func)
+    func = click.option(
+        "--key-env", metavar="NAME", help="Environment variable holding the content key (hex)."
+    )(func)
     func = click.option("--key-file", type=EXISTING_FILE, help="File holding the content key (hex).")(func)
     return func
 
@@ -144,15 +152,21 @@ def content_key_options(func: F) -> F:
 def _content_key(key_file: Path | None, key_env: str | None) -> bytes:
     if (key_file is None) == (key_env is None):
         raise click.UsageError("give exactly one of --key-file and --key-env")
-    text = key_file.read_text(encoding="utf-8") if key_file is not None else _env(key_env or "", "content key")
+    text = (
+        key_file.read_text(encoding="utf-8") if key_file is not None else _env(key_env or "", "content key")
+    )
     return as_bytes(text, "content key", 32)
 
 
 def signer_options(func: F) -> F:
     """``--private-key-env NAME``, or ``--keystore FILE`` with ``--password-env NAME`` (or a prompt)."""
-    func = click.option("--password-env", metavar="NAME", help="Environment variable holding the keystore password.")(func)
+    func = click.option(
+        "--password-env", metavar="NAME", help="Environment variable holding the keystore password."
+    )(func)
     func = click.option("--keystore", type=EXISTING_FILE, help="Encrypted JSON keystore file.")(func)
-    func = click.option("--private-key-env", metavar="NAME", help="Environment variable holding the private key (hex).")(func)
+    func = click.option(
+        "--private-key-env", metavar="NAME", help="Environment variable holding the private key (hex)."
+    )(func)
     return func
 
 
@@ -198,11 +212,29 @@ def part_id_command(number: str) -> None:
 @cli.command("encrypt")
 @click.argument("file", type=EXISTING_FILE)
 @part_options
-@click.option("--version", "version", type=click.IntRange(min=1), required=True, help="Registry version this file becomes.")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Store folder.")
-@click.option("--key-file", "key_out", type=NEW_FILE, help="Write the content key here (mode 600) instead of printing it.")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Registry version this file becomes.",
+)
+@click.option(
+    "--out-dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Store folder."
+)
+@click.option(
+    "--key-file",
+    "key_out",
+    type=NEW_FILE,
+    help="Write the content key here (mode 600) instead of printing it.",
+)
 def encrypt_command(
-    file: Path, part_id: bytes | None, part_number: str | None, version: int, out_dir: Path, key_out: Path | None
+    file: Path,
+    part_id: bytes | None,
+    part_number: str | None,
+    version: int,
+    out_dir: Path,
+    key_out: Path | None,
 ) -> None:
     """Encrypt FILE under a fresh content key into --out-dir; print its URI and spec hash."""
     pid = _part(part_id, part_number)
@@ -226,9 +258,19 @@ def encrypt_command(
 @cli.command("decrypt")
 @click.argument("source")
 @part_options
-@click.option("--version", "version", type=click.IntRange(min=1), required=True, help="Registry version of the document.")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Registry version of the document.",
+)
 @content_key_options
-@click.option("--expect-hash", type=_Hex(32, "expected spec hash"), help="Refuse unless the plaintext has this keccak256.")
+@click.option(
+    "--expect-hash",
+    type=_Hex(32, "expected spec hash"),
+    help="Refuse unless the plaintext has this keccak256.",
+)
 @click.option("--out", type=NEW_FILE, help="Write the plaintext here (default: stdout).")
 def decrypt_command(
     source: str,
@@ -268,9 +310,21 @@ def pubkey_command(private_key_env: str | None, keystore: Path | None, password_
 
 
 @cli.command("wrap-key")
-@click.option("--to", "public_key", type=_Hex(None, "partner public key"), required=True, help="Partner's public key (hex).")
+@click.option(
+    "--to",
+    "public_key",
+    type=_Hex(None, "partner public key"),
+    required=True,
+    help="Partner's public key (hex).",
+)
 @part_options
-@click.option("--version", "version", type=click.IntRange(min=1), required=True, help="Registry version the key unlocks.")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Registry version the key unlocks.",
+)
 @content_key_options
 def wrap_key_command(
     public_key: bytes,
@@ -289,9 +343,20 @@ def wrap_key_command(
 @cli.command("unwrap-key")
 @click.argument("envelope", type=_Hex(None, "envelope"))
 @part_options
-@click.option("--version", "version", type=click.IntRange(min=1), required=True, help="Registry version the key unlocks.")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Registry version the key unlocks.",
+)
 @signer_options
-@click.option("--key-file", "key_out", type=NEW_FILE, help="Write the content key here (mode 600) instead of printing it.")
+@click.option(
+    "--key-file",
+    "key_out",
+    type=NEW_FILE,
+    help="Write the content key here (mode 600) instead of printing it.",
+)
 def unwrap_key_command(
     envelope: bytes,
     part_id: bytes | None,
@@ -314,8 +379,12 @@ def unwrap_key_command(
 
 @cli.command("sign-receipt")
 @click.option("--order-id", type=click.IntRange(min=1), required=True)
-@click.option("--receipt-hash", type=_Hex(32, "receipt hash"), required=True, help="keccak256 of the delivery evidence.")
-@click.option("--deadline", type=click.IntRange(min=0), required=True, help="Unix time after which the receipt is void.")
+@click.option(
+    "--receipt-hash", type=_Hex(32, "receipt hash"), required=True, help="keccak256 of the delivery evidence."
+)
+@click.option(
+    "--deadline", type=click.IntRange(min=0), required=True, help="Unix time after which the receipt is void."
+)
 @click.option("--chain-id", type=click.IntRange(min=1), required=True)
 @click.option("--escrow", type=ADDRESS, required=True, help="OrderEscrow address.")
 @signer_options
@@ -337,10 +406,14 @@ def sign_receipt_command(
 
 @cli.command("verify-receipt")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--signer", "signers", type=ADDRESS, multiple=True, help="Allowed signer (repeatable): buyer, inspector.")
+@click.option(
+    "--signer", "signers", type=ADDRESS, multiple=True, help="Allowed signer (repeatable): buyer, inspector."
+)
 @click.option("--chain-id", type=click.IntRange(min=1), help="Chain the receipt will be relayed to.")
 @click.option("--escrow", type=ADDRESS, help="Escrow the receipt will be relayed to.")
-@click.option("--now", type=click.IntRange(min=0), help="Unix time to check the deadline against (default: now).")
+@click.option(
+    "--now", type=click.IntRange(min=0), help="Unix time to check the deadline against (default: now)."
+)
 def verify_receipt_command(
     file: Any, signers: tuple[str, ...], chain_id: int | None, escrow: str | None, now: int | None
 ) -> None:

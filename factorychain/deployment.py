@@ -61,6 +61,7 @@ __all__ = [
     "load_deployment",
     "parse_role",
     "read_deployment",
+    "role_holders",
     "role_id",
     "write_deployment",
 ]
@@ -73,10 +74,10 @@ ADMIN_ROLE_NAME = "DEFAULT_ADMIN_ROLE"
 
 #: Which contract each role lives on. The admin role exists on both and is always handled on both.
 ROLE_CONTRACTS: dict[str, tuple[str, ...]] = {
+    ADMIN_ROLE_NAME: (REGISTRY, ESCROW),
     "MANUFACTURER_ROLE": (REGISTRY,),
     "CERTIFIER_ROLE": (REGISTRY,),
     "ARBITER_ROLE": (ESCROW,),
-    ADMIN_ROLE_NAME: (REGISTRY, ESCROW),
 }
 
 #: Short names accepted on command lines, besides the full role names (case-insensitive).
@@ -357,7 +358,8 @@ def load_deployment(
         path = deployment_file(ecosystem, network, deployments_dir(root))
         if not Path(path).is_file():
             raise DeploymentError(
-                f"no FactoryChain deployment for {ecosystem}:{network} ({path}); run `ape run deploy` first"
+                f"no deployment recorded for {ecosystem}:{network} ({path}); "
+                f"run `ape run deploy --network {ecosystem}:{network}` first"
             )
     deployment = read_deployment(path)
     if check:
@@ -371,6 +373,36 @@ def load_deployment(
                     f"not the recorded {deployment.registry}"
                 )
     return deployment
+
+
+def role_holders(contract: ContractInstance, start_block: int) -> dict[str, list[str]]:
+    """Who holds each of the contract's roles now: role name -> addresses, in order of first grant.
+
+    Candidates come from the contract's ``RoleGranted`` events since ``start_block`` (the record's
+    ``block_number``); each is confirmed with ``hasRole`` at the head, so revocations and
+    renunciations drop out. Roles nobody holds are left out.
+    """
+    from ape.types.events import LogFilter
+    from ape.utils.basemodel import ManagerAccessMixin
+
+    names = {role_id(name): name for name, where in ROLE_CONTRACTS.items() if contract.contract_type.name in where}
+    provider = ManagerAccessMixin.network_manager.active_provider
+    assert provider is not None  # dev: callers hold a connected contract
+    # Straight to the provider (paged eth_getLogs): Ape's query manager would import its
+    # SQL cache plugin, seconds of start-up for one small scan.
+    log_filter = LogFilter.from_event(
+        contract.RoleGranted, addresses=[contract.address], start_block=start_block, stop_block=None
+    )
+    seen: dict[tuple[str, str], None] = {}
+    for log in provider.get_contract_logs(log_filter):
+        role = bytes(log.event_arguments["role"])
+        if role in names:
+            seen.setdefault((names[role], _address(log.event_arguments["account"])), None)
+    holders: dict[str, list[str]] = {}
+    for name, account in seen:
+        if contract.hasRole(role_id(name), account):
+            holders.setdefault(name, []).append(account)
+    return {name: holders[name] for name in ROLE_CONTRACTS if name in holders}
 
 
 @dataclass(frozen=True)
@@ -399,6 +431,7 @@ def deploy_suite(
     fresh: bool = False,
     write: bool = True,
     echo: Callable[[str], None] | None = None,
+    before_first_transaction: Callable[[], None] | None = None,
 ) -> DeployResult:
     """Deploy (or reuse) the suite on the connected network and bring its roles to what is asked.
 
@@ -406,8 +439,16 @@ def deploy_suite(
     at ``path`` (default: the connected network's file) and not ``fresh``: check it against the
     chain, deploy nothing, and grant only the roles not held yet (which needs the sender to be
     admin). ``write=False`` keeps everything in memory (the demo and unit tests).
+    ``before_first_transaction`` runs once, only if a transaction is about to be sent (the CLI
+    unlocks the account there, so a refused record or a no-op re-run never asks for a passphrase).
     """
     say = echo or (lambda _message: None)
+    pending_unlock = [before_first_transaction] if before_first_transaction else []
+
+    def about_to_send() -> None:
+        while pending_unlock:
+            pending_unlock.pop()()
+
     ecosystem, network, chain_id = _connected_network()
     target = Path(path) if path is not None else deployment_file(ecosystem, network, deployments_dir(project.path))
     sender = _address(deployer)
@@ -455,6 +496,7 @@ def deploy_suite(
     else:
         final_admin = wanted_admin or sender
         say(f"Deploying {REGISTRY} from {sender} on {ecosystem}:{network} (chain id {chain_id})")
+        about_to_send()
         registry = project.PartRegistry.deploy(sender, sender=deployer)
         say(f"Deploying {ESCROW} wired to {registry.address}")
         escrow = project.OrderEscrow.deploy(registry.address, sender, sender=deployer)
@@ -509,6 +551,7 @@ def deploy_suite(
         if contract.hasRole(role_id(role), account):
             return
         ensure_admin_rights(contract_name)
+        about_to_send()
         receipt = contract.grantRole(role_id(role), account, sender=deployer)
         changes.append(RoleChange("grant", contract_name, role, account, _tx_hash(receipt)))
         sent.append(_tx_hash(receipt))
@@ -521,6 +564,7 @@ def deploy_suite(
 
     if arbitration_timeout is not None and int(escrow.arbitration_timeout()) != arbitration_timeout:
         ensure_admin_rights(ESCROW)
+        about_to_send()
         receipt = escrow.set_arbitration_timeout(arbitration_timeout, sender=deployer)
         sent.append(_tx_hash(receipt))
         say(f"Set the arbitration timeout to {arbitration_timeout} s")
@@ -532,6 +576,7 @@ def deploy_suite(
         for contract_name in (REGISTRY, ESCROW):
             contract = contracts_by_name[contract_name]
             if contract.hasRole(role_id(ADMIN_ROLE_NAME), sender):
+                about_to_send()
                 receipt = contract.renounceRole(role_id(ADMIN_ROLE_NAME), sender, sender=deployer)
                 changes.append(RoleChange("renounce", contract_name, ADMIN_ROLE_NAME, sender, _tx_hash(receipt)))
                 sent.append(_tx_hash(receipt))

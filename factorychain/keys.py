@@ -15,8 +15,10 @@ from pathlib import Path
 import coincurve
 from eth_account import Account
 from eth_account.messages import defunct_hash_message
-from eth_account.typed_transactions import TypedTransaction
-from eth_utils import keccak, to_checksum_address
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 
 from ._hex import BytesLike, as_bytes
 from .errors import InvalidInputError, SignerError
@@ -146,7 +148,7 @@ def recover_public_key_from_transaction(raw_transaction: BytesLike) -> bytes:
     if not raw or raw[0] > 0x7F:
         raise InvalidInputError("raw transaction: only typed (EIP-2718) transactions are supported")
     try:
-        tx = TypedTransaction.from_bytes(raw)  # type: ignore[arg-type]
+        tx = TypedTransaction.from_bytes(HexBytes(raw))
         y_parity, r, s = tx.vrs()
         msg_hash = tx.hash()
     except Exception as exc:  # the RLP/ssz decoders raise many unrelated types

@@ -150,7 +150,11 @@ class SignedReceipt:
         """Parse :meth:`to_dict` output (extra keys such as ``signer`` are ignored)."""
         if not isinstance(data, dict):
             raise InvalidInputError("receipt: expected a JSON object")
-        missing = [k for k in ("order_id", "receipt_hash", "deadline", "chain_id", "escrow", "signature") if k not in data]
+        missing = [
+            k
+            for k in ("order_id", "receipt_hash", "deadline", "chain_id", "escrow", "signature")
+            if k not in data
+        ]
         if missing:
             raise InvalidInputError(f"receipt: missing field(s) {', '.join(missing)}")
         return cls(
@@ -226,9 +230,7 @@ def check_receipt(
       buyer and inspector (:class:`WrongSignerError`).
     """
     if chain_id is not None and chain_id != receipt.chain_id:
-        raise DomainMismatchError(
-            f"receipt was signed for chain id {receipt.chain_id}, not {chain_id}"
-        )
+        raise DomainMismatchError(f"receipt was signed for chain id {receipt.chain_id}, not {chain_id}")
     if escrow is not None and as_address(escrow, "escrow") != as_address(receipt.escrow, "escrow"):
         raise DomainMismatchError(
             f"receipt was signed for escrow {receipt.escrow}, not {as_address(escrow, 'escrow')}"

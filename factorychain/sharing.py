@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from ._hex import BytesLike, as_address, as_bytes, as_uint, to_hex
 from .crypto import decrypt_document, encrypt_document, new_content_key
@@ -127,9 +127,7 @@ def publish_design(
             raise RegistryError(f"part {to_hex(pid)} is owned by {owner}, not {who}")
     expected = latest + 1
     if version is not None and as_uint(version, "version", minimum=1) != expected:
-        raise RegistryError(
-            f"part {to_hex(pid)} would get version {expected}, not the requested {version}"
-        )
+        raise RegistryError(f"part {to_hex(pid)} would get version {expected}, not the requested {version}")
     key = new_content_key()
     digest = spec_hash(document)
     uri = store.put(encrypt_document(document, key, pid, expected))
@@ -187,9 +185,7 @@ def find_envelopes(
     ver = as_uint(version, "version", minimum=1)
     who = as_address(partner, "partner")
     stop = int(registry.chain_manager.blocks.height) + 1
-    logs = registry.KeyShared.range(
-        start_block, stop, search_topics={"part_id": pid, "partner": who}
-    )
+    logs = registry.KeyShared.range(start_block, stop, search_topics={"part_id": pid, "partner": who})
     found: list[KeyEnvelope] = []
     for log in logs:
         args = log.event_arguments
@@ -241,9 +237,7 @@ def fetch_design(
     me = address_from_private_key(secret)
     envelopes = find_envelopes(registry, pid, ver, me, start_block=start_block)
     if not envelopes:
-        raise EnvelopeNotFoundError(
-            f"no key was shared with {me} for part {to_hex(pid)} version {ver}"
-        )
+        raise EnvelopeNotFoundError(f"no key was shared with {me} for part {to_hex(pid)} version {ver}")
     key: bytes | None = None
     for found in reversed(envelopes):
         try:

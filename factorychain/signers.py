@@ -14,21 +14,27 @@ recover to the signer's own ``address`` when it has one.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 from eth_account import Account
 from eth_account.messages import SignableMessage
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 
 from ._hex import as_address
 from .errors import FactoryChainError, InvalidInputError, SignerError
-from .keys import Keystore, address_from_public_key, normalize_signature, parse_private_key, recover_public_key
+from .keys import (
+    Keystore,
+    address_from_public_key,
+    normalize_signature,
+    parse_private_key,
+    recover_public_key,
+)
 
 __all__ = ["SignerLike", "sign_signable", "signable_digest"]
 
 #: Accepted signer types; the last member stands for duck-typed account objects.
-SignerLike = Union[bytes, str, Keystore, Any]
+SignerLike = bytes | str | Keystore | Any
 
 
 def signable_digest(message: SignableMessage) -> bytes:

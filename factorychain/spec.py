@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from ._hex import BytesLike, as_bytes
 from .errors import HashMismatchError, InvalidInputError

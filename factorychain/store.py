@@ -18,7 +18,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from .errors import StoreError
 

@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factorychain import DecryptionError, InvalidInputError, decrypt_document, encrypt_document, new_content_key
+from factorychain import (
+    DecryptionError,
+    InvalidInputError,
+    decrypt_document,
+    encrypt_document,
+    new_content_key,
+)
 from factorychain.crypto import HEADER_SIZE, MAGIC, NONCE_SIZE, TAG_SIZE, associated_data
 
 PART = bytes.fromhex("11" * 32)

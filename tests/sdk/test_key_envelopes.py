@@ -43,7 +43,10 @@ def test_wrap__fresh_ephemeral_key_each_time():
     ids=["uncompressed", "64-byte", "compressed", "hex", "hex-64"],
 )
 def test_wrap__every_public_key_encoding(public_key):
-    assert unwrap_key(wrap_key(CONTENT_KEY, public_key, PART, 1), "0x" + PARTNER_SK.hex(), PART, 1) == CONTENT_KEY
+    assert (
+        unwrap_key(wrap_key(CONTENT_KEY, public_key, PART, 1), "0x" + PARTNER_SK.hex(), PART, 1)
+        == CONTENT_KEY
+    )
 
 
 def test_unwrap__wrong_private_key__refused():
@@ -52,7 +55,9 @@ def test_unwrap__wrong_private_key__refused():
         unwrap_key(envelope, STRANGER_SK, PART, 1)
 
 
-@pytest.mark.parametrize("part, version", [(keccak(b"OTHER"), 1), (PART, 2)], ids=["other-part", "other-version"])
+@pytest.mark.parametrize(
+    "part, version", [(keccak(b"OTHER"), 1), (PART, 2)], ids=["other-part", "other-version"]
+)
 def test_unwrap__other_part_or_version__refused(part, version):
     envelope = wrap_key(CONTENT_KEY, PARTNER_PK, PART, 1)
     with pytest.raises(EnvelopeError, match="different part id or version"):
@@ -96,7 +101,13 @@ secrets = st.integers(min_value=1, max_value=SECP256K1_N - 1).map(lambda k: k.to
 
 
 @settings(deadline=None)
-@given(st.binary(min_size=32, max_size=32), secrets, secrets, st.binary(min_size=32, max_size=32), st.integers(1, 2**64))
+@given(
+    st.binary(min_size=32, max_size=32),
+    secrets,
+    secrets,
+    st.binary(min_size=32, max_size=32),
+    st.integers(1, 2**64),
+)
 def test_wrap_unwrap__property(content_key, partner_sk, other_sk, part, version):
     envelope = wrap_key(content_key, public_key_from_private(partner_sk), part, version)
     assert len(envelope) <= MAX_ENVELOPE_SIZE

@@ -102,7 +102,15 @@ def test_recover_public_key_from_transaction__eip1559():
 
 
 def test_recover_public_key_from_transaction__legacy_or_garbage__refused():
-    legacy = {"nonce": 0, "to": "0x" + "11" * 20, "value": 1, "gas": 21000, "gasPrice": 1, "data": b"", "chainId": 1}
+    legacy = {
+        "nonce": 0,
+        "to": "0x" + "11" * 20,
+        "value": 1,
+        "gas": 21000,
+        "gasPrice": 1,
+        "data": b"",
+        "chainId": 1,
+    }
     with pytest.raises(InvalidInputError, match="only typed"):
         recover_public_key_from_transaction(Account.sign_transaction(legacy, SK).raw_transaction)
     with pytest.raises(InvalidInputError, match="cannot decode"):
