@@ -16,7 +16,14 @@ from typing import Any
 
 def ape_init_extras(project: Any, networks: Any) -> dict[str, Any]:
     import factorychain
-    from factorychain.deployment import ROLE_CONTRACTS, DeploymentError, connect, load_deployment, role_id
+    from factorychain.deployment import (
+        ROLE_CONTRACTS,
+        DeploymentError,
+        connect,
+        deploy_suite,
+        load_deployment,
+        role_id,
+    )
     from factorychain.receipts import sign_receipt
     from factorychain.sharing import publish_design
     from factorychain.spec import part_id, spec_hash
@@ -29,6 +36,7 @@ def ape_init_extras(project: Any, networks: Any) -> dict[str, Any]:
         "part_id": part_id,
         "publish_design": publish_design,
         "LocalStore": LocalStore,
+        "deploy_suite": deploy_suite,
         **{name: role_id(name) for name in ROLE_CONTRACTS},
     }
     try:
@@ -39,7 +47,14 @@ def ape_init_extras(project: Any, networks: Any) -> dict[str, Any]:
         deployment = load_deployment(project=project)
         registry, escrow = connect(deployment, project)
     except DeploymentError as exc:
-        print(f"FactoryChain: {exc}")
+        if provider.network.name == "local" and "no deployment recorded" in str(exc):
+            # A local chain is started empty by this very console: nothing can be recorded for it yet.
+            print(
+                "FactoryChain: this local chain starts empty; "
+                "`suite = deploy_suite(project, accounts.test_accounts[0])` deploys one here"
+            )
+        else:
+            print(f"FactoryChain: {exc}")
         return extras
     except Exception as exc:  # noqa: BLE001 - never keep the console from starting
         print(f"FactoryChain: deployment not loaded ({type(exc).__name__}: {exc})".splitlines()[0])

@@ -18,6 +18,15 @@ Chain workflows, taking Ape contract objects and ``sender`` accounts:
 from __future__ import annotations
 
 from .crypto import decrypt_document, encrypt_document, new_content_key
+from .deployment import (
+    Deployment,
+    DeploymentError,
+    DeployResult,
+    deploy_suite,
+    load_deployment,
+    read_deployment,
+    role_holders,
+)
 from .envelopes import MAX_ENVELOPE_SIZE, unwrap_key, wrap_key
 from .errors import (
     DecryptionError,
@@ -69,6 +78,13 @@ from .spec import part_id, part_id_from_hex, spec_hash, verify_spec_hash
 from .store import DocumentStore, LocalStore, open_uri
 
 __all__ = [
+    "Deployment",
+    "DeploymentError",
+    "DeployResult",
+    "deploy_suite",
+    "load_deployment",
+    "read_deployment",
+    "role_holders",
     "MAX_ENVELOPE_SIZE",
     "DecryptionError",
     "DocumentStore",

@@ -30,7 +30,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,7 +265,7 @@ def write_deployment(deployment: Deployment, path: str | os.PathLike[str] | None
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _tool_versions(project: Any) -> dict[str, str]:
@@ -503,7 +503,7 @@ def deploy_suite(
         from ape.utils.basemodel import ManagerAccessMixin
 
         chain = ManagerAccessMixin.chain_manager
-        contracts = {}
+        contracts: dict[str, dict[str, Any]] = {}
         for name, contract in ((REGISTRY, registry), (ESCROW, escrow)):
             receipt = chain.get_receipt(contract.txn_hash)
             contracts[name] = {
@@ -527,7 +527,7 @@ def deploy_suite(
             contracts=contracts,
             arbitration_timeout=int(escrow.arbitration_timeout()),
             tools=_tool_versions(project),
-            deployed_at=datetime.fromtimestamp(timestamp, timezone.utc).isoformat().replace("+00:00", "Z"),
+            deployed_at=datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z"),
             path=target,
         )
         deployed = True

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-from eth_utils import is_address, is_checksum_address, to_checksum_address
+from eth_utils import is_checksum_address, to_checksum_address
 
 from factorychain.deployment import Deployment, DeploymentError, connect, load_deployment
 from factorychain.errors import FactoryChainError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_HEX_ADDRESS = re.compile(r"^0[xX][0-9a-fA-F]{40}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3_600, "d": 86_400}
 
@@ -80,10 +81,10 @@ def resolve_address(value: str, what: str) -> str:
     """A checksummed address from ``0x…`` hex, an Ape account alias, or ``TEST::<n>``."""
     text = value.strip()
     if text.lower().startswith("0x"):
-        if not is_address(text):
-            fail(f"{what}: {value!r} is not a valid address (40 hex digits, correct checksum if mixed-case)")
-        if text != text.lower() and text[2:] != text[2:].upper() and not is_checksum_address(text):
-            fail(f"{what}: {value!r} has a bad checksum")
+        if not _HEX_ADDRESS.match(text):
+            fail(f"{what}: {value!r} is not a valid address (0x followed by 40 hex digits)")
+        if text[2:] != text[2:].lower() and text[2:] != text[2:].upper() and not is_checksum_address(text):
+            fail(f"{what}: {value!r} has a bad checksum (write it in lower case to skip the check)")
         return to_checksum_address(text)
     from ape import accounts
 

@@ -23,12 +23,13 @@ from ape.cli import ConnectedProviderCommand
 from ape.logging import logger
 from eth_utils import keccak, to_checksum_address
 
-from factorychain import LocalStore, fetch_design, part_id as make_part_id, publish_design, share_design_key, sign_receipt
+from factorychain import LocalStore, deploy_suite, fetch_design, part_id as make_part_id, publish_design, share_design_key, sign_receipt
 from factorychain.errors import EnvelopeNotFoundError
 from factorychain.keys import public_key_from_private
 from factorychain.orders import relay_receipt
 
 DAY = 86_400
+ROLE_NAMES = {keccak(text=name): name for name in ("MANUFACTURER_ROLE", "CERTIFIER_ROLE", "ARBITER_ROLE")}
 BPS = 10_000
 DESIGN = b"""PN-4711 engine-mount bracket, rev A
 material: S355J2 steel, 8 mm; holes 4x M10; tolerance ISO 2768-m
@@ -90,6 +91,7 @@ def cli(units: int, price: str) -> None:
         heat.address: "sub: heat treat",
         coat.address: "sub: coating",
         courier.address: "courier (relayer)",
+        arbiter.address: "arbiter",
         scanner.address: "gate scanner",
     }
     story = Story()
@@ -97,13 +99,17 @@ def cli(units: int, price: str) -> None:
     click.echo("FactoryChain demo — a part design, an order, a signed receipt, an automatic payout")
     click.echo(f"chain id {chain.chain_id}, block {chain.blocks.height}\n")
     click.echo("Set-up")
-    registry = project.PartRegistry.deploy(admin, sender=admin)
-    story.step("operator", "deploy PartRegistry", chain.get_receipt(registry.txn_hash))
-    escrow = project.OrderEscrow.deploy(registry, admin, sender=admin)
-    story.step("operator", "deploy OrderEscrow", chain.get_receipt(escrow.txn_hash))
-    story.step("operator", "grant MANUFACTURER_ROLE to OEM", registry.grantRole(registry.MANUFACTURER_ROLE(), oem, sender=admin))
-    story.step("operator", "grant CERTIFIER_ROLE to QA", registry.grantRole(registry.CERTIFIER_ROLE(), qa, sender=admin))
-    story.step("operator", "grant ARBITER_ROLE", escrow.grantRole(escrow.ARBITER_ROLE(), arbiter, sender=admin))
+    suite = deploy_suite(project, admin, manufacturers=[oem], certifiers=[qa], arbiters=[arbiter], write=False)
+    registry, escrow = suite.registry, suite.escrow
+    for tx_hash in suite.transactions:
+        receipt = chain.get_receipt(tx_hash)
+        if receipt.contract_address:
+            what = "deploy " + ("PartRegistry" if receipt.contract_address == registry.address else "OrderEscrow")
+        else:
+            target = registry if receipt.receiver == registry.address else escrow
+            _, args = target.decode_input(receipt.transaction.data)
+            what = f"grant {ROLE_NAMES.get(bytes(args['role']), 'role')} to {names.get(args['account'], args['account'])}"
+        story.step("operator", what, receipt)
 
     click.echo("\nDesign: published encrypted, shared with the supplier only")
     store_dir = Path(tempfile.mkdtemp(prefix="factorychain-demo-store-"))

@@ -51,7 +51,6 @@ def cli(
     timeout = parse_duration(arbitration_timeout, "--arbitration-timeout") if arbitration_timeout else None
     if out is not None and Path(out).is_dir():
         raise click.ClickException(f"--out: {out} is a directory; give a file path")
-    enable_autosign(account, autosign)
 
     result = deploy_suite(
         project,
@@ -64,6 +63,7 @@ def cli(
         path=Path(out) if out else None,
         fresh=fresh,
         echo=click.echo,
+        before_first_transaction=lambda: enable_autosign(account, autosign),
     )
     deployment = result.deployment
     verb = "Deployed" if result.deployed else "Reused"
