@@ -372,10 +372,21 @@ def confirm_delivery_signed(order_id: uint256, receipt_hash: bytes32, deadline: 
         recovered: address = ecdsa._recover_sig(digest, signature)
         if recovered == buyer or (recovered == inspector and inspector != empty(address)):
             signer = recovered
-    elif signature_checker._is_valid_signature_now(buyer, digest, signature):
-        signer = buyer
-    elif inspector != empty(address) and signature_checker._is_valid_signature_now(inspector, digest, signature):
-        signer = inspector
+    else:
+        # A contract wallet is among the signers: ask the wallets first, since a
+        # wallet's signature need not be ECDSA and the ECDSA check reverts on it.
+        if buyer.is_contract and signature_checker._is_valid_ERC1271_signature_now(buyer, digest, signature):
+            signer = buyer
+        elif inspector.is_contract and signature_checker._is_valid_ERC1271_signature_now(inspector, digest, signature):
+            signer = inspector
+        else:
+            eoa: address = empty(address)
+            if not buyer.is_contract:
+                eoa = buyer
+            elif not inspector.is_contract:
+                eoa = inspector
+            if eoa != empty(address) and ecdsa._recover_sig(digest, signature) == eoa:
+                signer = eoa
     assert signer != empty(address), "escrow: invalid signature"
     self._confirm(order_id, order, signer, receipt_hash)
 

@@ -11,7 +11,10 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import ape
+import ape_ethereum.trace
 import pytest
+from ape.managers.compilers import CompilerManager
 from eth_utils import keccak
 from hypothesis import HealthCheck, settings
 
@@ -30,6 +33,32 @@ settings.register_profile("dev", max_examples=8, stateful_step_count=10, **_COMM
 settings.register_profile("ci", max_examples=25, stateful_step_count=30, **_COMMON)
 settings.register_profile("deep", max_examples=400, stateful_step_count=100, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# ---------------------------------------------------------------- speed
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_reverts():
+    """Skips Ape's source-level traceback and call-trace print for reverts that carry a reason.
+
+    `ape.reverts("escrow: ...")` matches the node's revert reason; the source traceback Ape builds
+    for every reverted transaction (walking the Vyper AST for `# dev:` comments) and the call
+    trace it prints cost ~0.7 s per revert, and this suite asserts hundreds of reverts. A revert
+    without a reason (compiler checks, ABI decoding) is still enriched as usual.
+    """
+    original = CompilerManager.enrich_error
+
+    def enrich_error(self, err):
+        if err.message and err.message != ape.exceptions.TransactionError.DEFAULT_MESSAGE:
+            return err
+        return original(self, err)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CompilerManager, "enrich_error", enrich_error)
+        patch.setattr(ape.exceptions.TransactionError, "with_ape_traceback", lambda self: self)
+        patch.setattr(ape_ethereum.trace.Trace, "show", lambda self, *args, **kwargs: None)
+        yield
 
 
 # ---------------------------------------------------------------- helpers
@@ -196,13 +225,14 @@ def false_token(project, admin):
 
 
 @pytest.fixture(params=["eth", "erc20", "usdt", "six_decimals"])
-def money(request) -> Money:
-    """Matrix over the ways to pay: ETH, a plain ERC-20, USDT-style, a 6-decimal token."""
-    kind = request.param
-    if kind == "eth":
-        return Money(kind, None)
-    fixture = {"erc20": "erc20", "usdt": "usdt", "six_decimals": "usdc6"}[kind]
-    return Money(kind, request.getfixturevalue(fixture))
+def money(request, erc20, usdt, usdc6) -> Money:
+    """Matrix over the ways to pay: ETH, a plain ERC-20, USDT-style, a 6-decimal token.
+
+    The tokens are named as fixtures (not fetched with ``getfixturevalue``) so that Ape deploys
+    them in the session snapshot, before the test's own snapshot is taken.
+    """
+    token = {"eth": None, "erc20": erc20, "usdt": usdt, "six_decimals": usdc6}[request.param]
+    return Money(request.param, token)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conftest import BPS, DAY, STATUS, h
+from conftest import BPS, DAY, STATUS, ZERO, h
 
 # Every status an order can be in, live ones first.
 LIVE_STAGES = ["created", "accepted", "shipped", "disputed"]
@@ -23,6 +23,20 @@ MAX_QUANTITY = 2**64 - 1
 MAX_SHIP_BY = 2**40 - 1
 MAX_REVIEW = 90 * DAY
 ARBITRATION_DEFAULT = 30 * DAY
+
+
+@pytest.fixture(autouse=True)
+def session_state_first(
+    registry, escrow, part, erc20, usdt, usdc6, fee_token, false_token,
+    admin, oem, certifier, buyer, supplier, sub1, sub2, inspector, arbiter, stranger,
+):
+    """Names every session fixture statically, so that Ape builds them before any test's snapshot.
+
+    The `money` matrix asks for its token with `request.getfixturevalue`, which Ape's isolation
+    cannot see: a token first deployed that way lives inside the test's snapshot, is reverted
+    with it, and stays cached as a dead address for every later test. Session fixtures that
+    first appear in a later test also make Ape "rebase" (restore and rebuild) its snapshots.
+    """
 
 
 def addr(account: Any) -> str:
@@ -63,28 +77,37 @@ def lower_payees(payees: list[tuple[Any, int]]) -> list[tuple[str, int]]:
     return [(addr(account).lower(), bps) for account, bps in payees]
 
 
-@pytest.fixture
-def order_at(escrow, make_order, arbiter, chain, accounts):
-    """Like `make_order`, but also reaches the final states: completed, refunded, cancelled, resolved.
+STAGED_AMOUNT = 10**18
 
-    Reaching "refunded" moves the clock past the order's ship-by date.
+
+@pytest.fixture(scope="class")
+def staged(escrow, part, buyer, supplier, inspector, arbiter, sub1, chain) -> dict[str, int]:
+    """One ETH order (10**18, sub1 declared at 500 bps) in each of the eight statuses: stage -> id.
+
+    Class-scoped: built once for a test class, kept across its tests (Ape restores the class
+    snapshot around every test and drops the orders when the class is done). The clock ends
+    just past the refunded order's ship-by date, one day in: every other order is still well
+    inside its ship-by date (7 days), review period (3 days) and arbitration timeout.
     """
 
-    def _at(stage: str, **kwargs: Any) -> int:
-        base = {"completed": "shipped", "refunded": "created", "cancelled": "created", "resolved": "disputed"}
-        order_id = make_order(stage=base.get(stage, stage), **kwargs)
-        order = escrow.get_order(order_id)
-        buyer = accounts[order.buyer]
-        if stage == "completed":
-            escrow.confirm_delivery(order_id, h("GRN-final"), sender=buyer)
-        elif stage == "cancelled":
-            escrow.cancel_order(order_id, sender=buyer)
-        elif stage == "refunded":
-            chain.pending_timestamp = order.ship_by + 1
-            escrow.refund_expired(order_id, sender=buyer)
-        elif stage == "resolved":
-            escrow.resolve(order_id, 5_000, sender=arbiter)
-        assert escrow.status(order_id) == STATUS[stage.upper()]
-        return order_id
+    def create(ship_in: int) -> int:
+        return escrow.create_order(
+            supplier, part, 1, 1_000, ZERO, STAGED_AMOUNT, chain.pending_timestamp + ship_in, 3 * DAY, inspector,
+            h("PO-staged"), sender=buyer, value=STAGED_AMOUNT,
+        ).return_value
 
-    return _at
+    orders = {stage: create(DAY if stage == "refunded" else 7 * DAY) for stage in ALL_STAGES}
+    for stage in ("accepted", "shipped", "disputed", "completed", "resolved"):
+        escrow.accept_order(orders[stage], [(sub1.address, 500)], sender=supplier)
+    for stage in ("shipped", "disputed", "completed", "resolved"):
+        escrow.mark_shipped(orders[stage], h("ASN-staged"), sender=supplier)
+    for stage in ("disputed", "resolved"):
+        escrow.dispute(orders[stage], h("dent"), sender=buyer)
+    escrow.confirm_delivery(orders["completed"], h("GRN-staged"), sender=buyer)
+    escrow.cancel_order(orders["cancelled"], sender=buyer)
+    escrow.resolve(orders["resolved"], 5_000, sender=arbiter)
+    chain.pending_timestamp = escrow.get_order(orders["refunded"]).ship_by + 1
+    escrow.refund_expired(orders["refunded"], sender=buyer)
+    for stage, order_id in orders.items():
+        assert escrow.status(order_id) == STATUS[stage.upper()]
+    return orders

@@ -1,4 +1,8 @@
-"""OrderEscrow constructor: roles, arguments checked, defaults, and the EIP-712 domain."""
+"""OrderEscrow constructor: roles, arguments checked, defaults, and the EIP-712 domain.
+
+Named test_escrow_deploy.py, not test_deploy.py: without __init__.py files pytest needs unique
+basenames, and tests/unit/registry/test_deploy.py exists.
+"""
 
 import ape
 import pytest
@@ -6,6 +10,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from conftest import DAY, ZERO
+from _escrow_support import session_state_first  # noqa: F401  (fixtures)
 
 ADMIN_ROLE = b"\x00" * 32
 DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
