@@ -8,12 +8,14 @@ Profiles: ``dev`` (quick), ``ci`` (default for ``make test``), ``deep`` (``make 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import ape
 import ape_ethereum.trace
 import pytest
+from ape.managers.chain import ChainManager
 from ape.managers.compilers import CompilerManager
 from eth_utils import keccak
 from hypothesis import HealthCheck, settings
@@ -58,6 +60,31 @@ def fast_reverts():
         patch.setattr(CompilerManager, "enrich_error", enrich_error)
         patch.setattr(ape.exceptions.TransactionError, "with_ape_traceback", lambda self: self)
         patch.setattr(ape_ethereum.trace.Trace, "show", lambda self, *args, **kwargs: None)
+        yield
+
+
+@contextmanager
+def _isolate_and_reraise(self):
+    """`chain.isolate()` that lets failures out.
+
+    Ape 0.8.51's `ChainManager.isolate` wraps its `yield` in `except Exception: pass`, so a failed
+    assert inside `with chain.isolate():` is silently dropped and the test passes. Every property
+    test here runs its body in `chain.isolate()`, so the suite replaces it with this one:
+    snapshot, run, restore the chain and the pending timestamp — and re-raise.
+    """
+    snapshot = self.snapshot()
+    pending = self.pending_timestamp
+    try:
+        yield
+    finally:
+        self.restore(snapshot)
+        self.pending_timestamp = pending
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolate_reraises():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ChainManager, "isolate", _isolate_and_reraise)
         yield
 
 

@@ -6,6 +6,8 @@ with the same name in different directories would shadow each other in ``sys.mod
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from conftest import h
@@ -31,3 +33,18 @@ def pin_next_block(chain: Any, offset: int = 100) -> int:
 def mine_at(chain: Any, timestamp: int) -> None:
     """Mines an empty block at `timestamp`, so that views (run against the head) see that time."""
     chain.mine(timestamp=timestamp)
+
+
+@contextmanager
+def isolated(chain: Any) -> Iterator[None]:
+    """Snapshot before, restore after: one hypothesis example's chain state never leaks into the next.
+
+    Use this, not ``chain.isolate()``: Ape 0.8.51's ``ChainManager.isolate`` wraps its ``yield`` in
+    ``except Exception: pass``, so an ``AssertionError`` raised inside it is swallowed and the test
+    passes whatever happened (``with chain.isolate(): assert False`` passes).
+    """
+    snapshot = chain.snapshot()
+    try:
+        yield
+    finally:
+        chain.restore(snapshot)

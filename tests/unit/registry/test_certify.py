@@ -51,7 +51,9 @@ def test_certify__unknown_version__reverts(registry, part, certifier, supplier, 
         registry.certify(part, version, supplier, chain.pending_timestamp + DAY, REPORT, sender=certifier)
 
 
-def test_certify__latest_version_after_revision__allowed_and_next__reverts(registry, part, oem, certifier, supplier, chain):
+def test_certify__latest_version_after_revision__allowed_and_next__reverts(
+    registry, part, oem, certifier, supplier, chain
+):
     registry.revise_part(part, SPEC_V2, URI_V2, sender=oem)
 
     registry.certify(part, 2, supplier, chain.pending_timestamp + DAY, REPORT, sender=certifier)
@@ -237,9 +239,10 @@ def test_revoke_certification__voided_by_access_revocation__allowed_and_stays_vo
 ):
     registry.revoke_access(part, supplier, sender=oem)
 
-    registry.revoke_certification(part, 1, supplier, sender=certifier)
+    tx = registry.revoke_certification(part, 1, supplier, sender=certifier)
     registry.grant_access(part, supplier, sender=oem)
 
+    assert tx.events == [registry.CertificationRevoked(part_id=part, version=1, supplier=supplier)]
     assert not registry.is_certified(part, 1, supplier)
 
 
@@ -252,7 +255,9 @@ def test_revoke_certification__then_certify__certified_again(registry, part, cer
     assert registry.certified_until(part, 1, supplier) == valid_until
 
 
-def test_revoke_certification__leaves_other_versions_and_suppliers(registry, part, oem, certifier, buyer, supplier, chain):
+def test_revoke_certification__leaves_other_versions_and_suppliers(
+    registry, part, oem, certifier, buyer, supplier, chain
+):
     registry.revise_part(part, SPEC_V2, URI_V2, sender=oem)
     registry.certify(part, 2, supplier, chain.pending_timestamp + DAY, REPORT, sender=certifier)
     registry.certify(part, 1, buyer, chain.pending_timestamp + DAY, REPORT, sender=certifier)

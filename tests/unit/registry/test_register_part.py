@@ -4,9 +4,10 @@ import ape
 import pytest
 
 from _registry_support import MISSING_ROLE
-from conftest import PART_ID, SPEC_V1, SPEC_V2, URI_V1, URI_V2, ZERO, h
+from conftest import SPEC_V1, SPEC_V2, URI_V1, URI_V2, ZERO, h
 
 NEW_PART = h("PN-0815 hinge")
+SECOND_PART = h("PN-0816 hinge pin")
 
 
 def test_register_part__by_manufacturer__stores_version_1_and_logs(registry, oem):
@@ -91,12 +92,12 @@ def test_register_part__right_padded_part_number__accepted(registry, oem):
 
 def test_register_part__two_parts__independent(registry, oem):
     registry.register_part(NEW_PART, SPEC_V1, URI_V1, sender=oem)
-    registry.register_part(PART_ID, SPEC_V2, URI_V2, sender=oem)
+    registry.register_part(SECOND_PART, SPEC_V2, URI_V2, sender=oem)
 
     assert registry.spec_hash(NEW_PART, 1) == SPEC_V1
-    assert registry.spec_hash(PART_ID, 1) == SPEC_V2
+    assert registry.spec_hash(SECOND_PART, 1) == SPEC_V2
     assert registry.spec_uri(NEW_PART, 1) == URI_V1
-    assert registry.spec_uri(PART_ID, 1) == URI_V2
+    assert registry.spec_uri(SECOND_PART, 1) == URI_V2
 
 
 def test_register_part__grants_no_one_else_access(registry, oem, buyer):
