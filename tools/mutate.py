@@ -586,7 +586,10 @@ def render_markdown(
         f"- run: {meta['date']}, commit `{meta['commit']}`, {meta['command']}",
         f"- tests: {', '.join(f'{k}: `' + ' '.join(v) + '`' for k, v in meta['suites'].items())},"
         f" `HYPOTHESIS_PROFILE={meta['profile']}`, {meta['jobs']} workers, {meta['timeout']} s per mutant",
-        f"- selection: {meta['selection']}",
+        f"- selection: {meta['selection']}" + (
+            f"; **the run stopped after {len(results)} of {meta['selected']}** (interrupted): a partial result"
+            if meta.get("selected") and len(results) < int(meta["selected"]) else ""
+        ),
         f"- wall time: {meta['wall_seconds'] / 60:.1f} min",
         "",
         f"**Score: {summary['detected']} / {summary['denominator']} = {pct}** "
@@ -733,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         "jobs": args.jobs,
         "timeout": args.timeout,
         "selection": selection,
+        "selected": len(mutants),
         "suites": {},
         "deselected": {},
         "wall_seconds": 0.0,
