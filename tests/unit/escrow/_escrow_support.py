@@ -111,3 +111,25 @@ def staged(escrow, part, buyer, supplier, inspector, arbiter, sub1, chain) -> di
     for stage, order_id in orders.items():
         assert escrow.status(order_id) == STATUS[stage.upper()]
     return orders
+
+
+#: The fields of `OrderEscrow.get_order`, in SPEC's order.
+ORDER_FIELDS = (
+    "buyer",
+    "supplier",
+    "part_id",
+    "version",
+    "quantity",
+    "token",
+    "amount",
+    "ship_by",
+    "review_period",
+    "inspector",
+    "shipped_at",
+    "status",
+)
+
+
+def order_as_dict(order: Any) -> dict:
+    """A `get_order` result as a plain dict, for whole-order comparisons."""
+    return {field: getattr(order, field) for field in ORDER_FIELDS}

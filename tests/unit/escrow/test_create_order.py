@@ -5,27 +5,10 @@ import pytest
 
 from conftest import DAY, PART_ID, SPEC_V2, STATUS, URI_V2, ZERO, h
 from _escrow_support import MAX_AMOUNT, MAX_QUANTITY, MAX_REVIEW, MAX_SHIP_BY, own_events
+from _escrow_support import ORDER_FIELDS as FIELDS, order_as_dict as as_dict  # noqa: F401
 from _escrow_support import session_state_first  # noqa: F401  (fixtures)
 
 AMOUNT = 5 * 10**17
-FIELDS = (
-    "buyer",
-    "supplier",
-    "part_id",
-    "version",
-    "quantity",
-    "token",
-    "amount",
-    "ship_by",
-    "review_period",
-    "inspector",
-    "shipped_at",
-    "status",
-)
-
-
-def as_dict(order) -> dict:
-    return {field: getattr(order, field) for field in FIELDS}
 
 
 @pytest.fixture

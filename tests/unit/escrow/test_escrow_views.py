@@ -9,26 +9,9 @@ from eth_utils import keccak
 
 from conftest import DAY, PART_ID, SPEC_V2, STATUS, URI_V2, ZERO, Money, h
 from _escrow_support import ALL_STAGES, ARBITRATION_DEFAULT
+from _escrow_support import ORDER_FIELDS as FIELDS, order_as_dict as as_dict  # noqa: F401
 from _escrow_support import session_state_first, staged  # noqa: F401  (fixtures)
 
-FIELDS = (
-    "buyer",
-    "supplier",
-    "part_id",
-    "version",
-    "quantity",
-    "token",
-    "amount",
-    "ship_by",
-    "review_period",
-    "inspector",
-    "shipped_at",
-    "status",
-)
-
-
-def as_dict(order) -> dict:
-    return {field: getattr(order, field) for field in FIELDS}
 
 
 def test_get_order__unknown_id__all_zero(escrow):
