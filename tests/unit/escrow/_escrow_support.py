@@ -1,8 +1,10 @@
-"""Helpers shared by the OrderEscrow unit tests.
+"""Helpers shared by the OrderEscrow v2 unit tests.
 
 Not a conftest (one conftest for the whole suite, see tests/conftest.py): test modules import
 what they need from here, fixtures included, so pytest picks them up in the importing module.
 The name is prefixed so that it cannot clash with another directory's helper module.
+
+Signatures here are relied upon by several test files: add to this module, never change it.
 """
 
 from __future__ import annotations
@@ -11,17 +13,15 @@ from typing import Any
 
 import pytest
 
-from conftest import BPS, DAY, STATUS, ZERO, h
+from conftest import BPS, DAY, ZERO, h  # noqa: F401  (re-exported for the test modules)
 
-# Every status an order can be in, live ones first.
-LIVE_STAGES = ["created", "accepted", "shipped", "disputed"]
-FINAL_STAGES = ["completed", "refunded", "cancelled", "resolved"]
-ALL_STAGES = LIVE_STAGES + FINAL_STAGES
+# ---------------------------------------------------------------- SPEC v2 bounds
 
-MAX_AMOUNT = 2**96 - 1
-MAX_QUANTITY = 2**64 - 1
-MAX_SHIP_BY = 2**40 - 1
+MAX_UNIT_PRICE = 2**128 - 1
+MAX_QUANTITY_BOUND = 2**64 - 1
+MAX_TIME = 2**40 - 1
 MAX_REVIEW = 90 * DAY
+MAX_GRACE = 90 * DAY
 ARBITRATION_DEFAULT = 30 * DAY
 
 
@@ -32,22 +32,15 @@ def session_state_first(
 ):
     """Names every session fixture statically, so that Ape builds them before any test's snapshot.
 
-    The `money` matrix asks for its token with `request.getfixturevalue`, which Ape's isolation
-    cannot see: a token first deployed that way lives inside the test's snapshot, is reverted
-    with it, and stays cached as a dead address for every later test. Session fixtures that
-    first appear in a later test also make Ape "rebase" (restore and rebuild) its snapshots.
+    A session fixture first built inside a test (e.g. via ``request.getfixturevalue``) lives inside
+    that test's snapshot, is reverted with it, and stays cached as a dead address for every later
+    test. Session fixtures that first appear in a later test also make Ape "rebase" its snapshots.
     """
 
 
 def addr(account: Any) -> str:
-    """The checksummed address of an account, a contract or a plain string."""
+    """The address of an account, a contract, a `Money` or a plain string."""
     return account.address if hasattr(account, "address") else account
-
-
-def split(amount: int, payees: list[tuple[Any, int]]) -> tuple[list[int], int]:
-    """What SPEC's payout rule gives each subcontractor, and the supplier's rest (dust included)."""
-    shares = [amount * bps // BPS for _, bps in payees]
-    return shares, amount - sum(shares)
 
 
 def own_events(tx: Any, contract: Any) -> list:
@@ -55,81 +48,57 @@ def own_events(tx: Any, contract: Any) -> list:
     return [log for log in tx.events if log.contract_address == contract.address]
 
 
-def expected_payout(escrow: Any, order_id: int, token: str, supplier: Any, amount: int, payees: list) -> list:
-    """The exact Paid events of a payout of `amount` over `payees`, in push order: zero parts are skipped."""
-    shares, rest = split(amount, payees)
-    events = [
-        escrow.Paid(order_id=order_id, payee=addr(account), token=token, amount=share)
-        for (account, _), share in zip(payees, shares)
-        if share
+def split(amount: int, payees: list[tuple[Any, int]]) -> tuple[list[int], int]:
+    """Each payee's `amount * bps // 10 000`, and the rest (rounding dust included)."""
+    shares = [amount * bps // BPS for _, bps in payees]
+    return shares, amount - sum(shares)
+
+
+def expected_settlement(
+    value: int, supplier_side: int, penalty_bps: int, payees: list[tuple[Any, int]]
+) -> tuple[list[int], int, int]:
+    """SPEC v2's payout of a lot: (each payee's amount, the payout holder's, the buyer's).
+
+    Payees get `S * s_i // 10 000`; from the remainder R the penalty `min(R, V * penalty_bps //
+    10 000)` goes to the buyer, the rest to the holder; the buyer also gets `V - S`.
+    """
+    shares, remainder = split(supplier_side, payees)
+    penalty = min(remainder, value * penalty_bps // BPS)
+    return shares, remainder - penalty, value - supplier_side + penalty
+
+
+def expected_paid_events(
+    escrow: Any,
+    order_id: int,
+    token: Any,
+    payees: list[tuple[Any, int]],
+    holder: Any,
+    buyer: Any,
+    value: int,
+    supplier_side: int,
+    penalty_bps: int,
+) -> list:
+    """The exact Paid events of a settlement, in push order: payees (declared order), holder, buyer.
+
+    Zero amounts are skipped (the escrow pushes nothing and logs nothing for them). `token` may be
+    an address, a token contract or a `Money`; ETH is the zero address.
+    """
+    shares, to_holder, to_buyer = expected_settlement(value, supplier_side, penalty_bps, payees)
+    token_address = addr(token) if token is not None else ZERO
+    pushes = [(addr(account), share) for (account, _), share in zip(payees, shares)]
+    pushes += [(addr(holder), to_holder), (addr(buyer), to_buyer)]
+    return [
+        escrow.Paid(order_id=order_id, payee=payee, token=token_address, amount=amount)
+        for payee, amount in pushes
+        if amount
     ]
-    if rest:
-        events.append(escrow.Paid(order_id=order_id, payee=addr(supplier), token=token, amount=rest))
-    return events
-
-
-def accepted_payees(log: Any) -> list[tuple[str, int]]:
-    """The payees of an OrderAccepted log, addresses lower-cased (Ape decodes struct arrays that way)."""
-    return [(account.lower(), bps) for account, bps in log.payees]
 
 
 def lower_payees(payees: list[tuple[Any, int]]) -> list[tuple[str, int]]:
+    """Payees as (lower-case address, bps): how Ape decodes an array of structs in a log."""
     return [(addr(account).lower(), bps) for account, bps in payees]
 
 
-STAGED_AMOUNT = 10**18
-
-
-@pytest.fixture(scope="class")
-def staged(escrow, part, buyer, supplier, inspector, arbiter, sub1, chain) -> dict[str, int]:
-    """One ETH order (10**18, sub1 declared at 500 bps) in each of the eight statuses: stage -> id.
-
-    Class-scoped: built once for a test class, kept across its tests (Ape restores the class
-    snapshot around every test and drops the orders when the class is done). The clock ends
-    just past the refunded order's ship-by date, one day in: every other order is still well
-    inside its ship-by date (7 days), review period (3 days) and arbitration timeout.
-    """
-
-    def create(ship_in: int) -> int:
-        return escrow.create_order(
-            supplier, part, 1, 1_000, ZERO, STAGED_AMOUNT, chain.pending_timestamp + ship_in, 3 * DAY, inspector,
-            h("PO-staged"), sender=buyer, value=STAGED_AMOUNT,
-        ).return_value
-
-    orders = {stage: create(DAY if stage == "refunded" else 7 * DAY) for stage in ALL_STAGES}
-    for stage in ("accepted", "shipped", "disputed", "completed", "resolved"):
-        escrow.accept_order(orders[stage], [(sub1.address, 500)], sender=supplier)
-    for stage in ("shipped", "disputed", "completed", "resolved"):
-        escrow.mark_shipped(orders[stage], h("ASN-staged"), sender=supplier)
-    for stage in ("disputed", "resolved"):
-        escrow.dispute(orders[stage], h("dent"), sender=buyer)
-    escrow.confirm_delivery(orders["completed"], h("GRN-staged"), sender=buyer)
-    escrow.cancel_order(orders["cancelled"], sender=buyer)
-    escrow.resolve(orders["resolved"], 5_000, sender=arbiter)
-    chain.pending_timestamp = escrow.get_order(orders["refunded"]).ship_by + 1
-    escrow.refund_expired(orders["refunded"], sender=buyer)
-    for stage, order_id in orders.items():
-        assert escrow.status(order_id) == STATUS[stage.upper()]
-    return orders
-
-
-#: The fields of `OrderEscrow.get_order`, in SPEC's order.
-ORDER_FIELDS = (
-    "buyer",
-    "supplier",
-    "part_id",
-    "version",
-    "quantity",
-    "token",
-    "amount",
-    "ship_by",
-    "review_period",
-    "inspector",
-    "shipped_at",
-    "status",
-)
-
-
-def order_as_dict(order: Any) -> dict:
-    """A `get_order` result as a plain dict, for whole-order comparisons."""
-    return {field: getattr(order, field) for field in ORDER_FIELDS}
+def payees_tuples(payees: Any) -> list[tuple[str, int]]:
+    """A decoded `payees_of` / `AgreementAccepted.payees` value as (lower-case address, bps)."""
+    return [(str(account).lower(), int(bps)) for account, bps in payees]
