@@ -579,7 +579,8 @@ def decline_order(order_id: uint256):
     @notice The supplier turns a call-off down before any unit moved: the
             whole amount goes back to the buyer and the units return under
             the agreement's cap.
-    @param order_id The order; nothing shipped, received or refunded yet.
+    @param order_id The order; nothing shipped, received or refunded yet,
+           and its payout not assigned (the assignee paid for it).
     """
     order: uint256 = self._load_order(order_id)
     agreement_id: uint256 = order & _MASK_48
@@ -587,6 +588,8 @@ def decline_order(order_id: uint256):
     assert msg.sender == convert(supply & _MASK_160, address), "escrow: not supplier"
     assert order & _O_DECLINED == 0, "escrow: order declined"
     assert (order >> _O_SHIPPED) & _MASK_64 == 0 and order & _O_REFUNDED == 0, "escrow: order under way"
+    # A supplier that sold the receivable must not cancel what it sold.
+    assert order & _O_ASSIGNED == 0, "escrow: payout assigned"
     self._orders[order_id] = order | _O_DECLINED
     quantity: uint256 = (order >> _O_QUANTITY) & _MASK_64
     pricing: uint256 = self._agreements[agreement_id].pricing
