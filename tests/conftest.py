@@ -102,16 +102,18 @@ SPEC_V2 = h("bracket design rev B")
 URI_V1 = "ipfs://bafy-bracket-rev-a.enc"
 URI_V2 = "ipfs://bafy-bracket-rev-b.enc"
 
-STATUS = {
-    "CREATED": 1,
-    "ACCEPTED": 2,
-    "SHIPPED": 4,
-    "DISPUTED": 8,
-    "COMPLETED": 16,
-    "REFUNDED": 32,
-    "CANCELLED": 64,
-    "RESOLVED": 128,
-}
+# Vyper flags: ABI values 1, 2, 4 …; 0 = no such agreement or lot.
+AGREEMENT = {"PROPOSED": 1, "ACTIVE": 2, "CLOSED": 4}
+LOT = {"SHIPPED": 1, "DISPUTED": 2, "COMPLETED": 4, "RESOLVED": 8}
+
+# Default terms of a framework agreement in the tests: 1 000 units at 0.001 ETH-equivalent,
+# three days' review, five days' grace, 1 %/day late, capped at 10 %.
+UNIT_PRICE = 10**15
+MAX_QUANTITY = 10_000
+REVIEW = 3 * DAY
+GRACE = 5 * DAY
+PENALTY_PER_DAY = 100
+PENALTY_CAP = 1_000
 
 
 # ---------------------------------------------------------------- actors
@@ -267,57 +269,123 @@ def eth() -> Money:
     return Money("eth", None)
 
 
-# ---------------------------------------------------------------- order factory
+# ---------------------------------------------------------------- agreement and order factories
+
+
+def addr_of(account: Any) -> str:
+    """The address of an account, a contract or a plain string."""
+    return account.address if hasattr(account, "address") else account
+
+
+def make_terms(
+    supplier: Any,
+    *,
+    part_id: bytes = PART_ID,
+    version: int = 1,
+    token: Any = ZERO,
+    unit_price: int = UNIT_PRICE,
+    max_quantity: int = MAX_QUANTITY,
+    valid_until: int,
+    review_period: int = REVIEW,
+    inspector: Any = ZERO,
+    grace_period: int = GRACE,
+    penalty_bps_per_day: int = PENALTY_PER_DAY,
+    penalty_cap_bps: int = PENALTY_CAP,
+) -> tuple:
+    """The `Terms` struct as the ABI tuple, in SPEC's field order."""
+    return (
+        addr_of(supplier),
+        part_id,
+        version,
+        addr_of(token),
+        unit_price,
+        max_quantity,
+        valid_until,
+        review_period,
+        addr_of(inspector),
+        grace_period,
+        penalty_bps_per_day,
+        penalty_cap_bps,
+    )
 
 
 @pytest.fixture
-def make_order(escrow, part, buyer, supplier, inspector, chain) -> Callable[..., int]:
-    """Creates (and optionally advances) an order; returns its id.
+def make_agreement(escrow, part, buyer, supplier, inspector, chain) -> Callable[..., int]:
+    """Proposes (and by default accepts) a framework agreement; returns its id.
 
-    ``stage`` is one of "created", "accepted", "shipped", "disputed".
+    Keyword arguments override `make_terms` fields; ``payees`` is a list of (account, bps);
+    ``accept=False`` leaves it PROPOSED; ``agreement_buyer`` / ``agreement_supplier`` swap parties;
+    ``inspector=None`` means no inspector; ``money`` picks the token.
     """
 
     def _make(
         *,
         money: Money | None = None,
-        amount: int = 10**18,
         payees: list[tuple[Any, int]] | None = None,
+        accept: bool = True,
+        agreement_buyer: Any = None,
+        agreement_supplier: Any = None,
+        inspector: Any = "default",
+        valid_for: int = 365 * DAY,
+        **terms: Any,
+    ) -> int:
+        who = agreement_buyer or buyer
+        sup = agreement_supplier or supplier
+        insp = _default_inspector if inspector == "default" else (inspector or ZERO)
+        token = (money or Money("eth", None)).address
+        terms.setdefault("valid_until", chain.pending_timestamp + valid_for)
+        tx = escrow.propose_agreement(make_terms(sup, token=token, inspector=insp, **terms), sender=who)
+        agreement_id = tx.return_value
+        if accept:
+            declared = [(addr_of(a), bps) for a, bps in (payees or [])]
+            escrow.accept_agreement(agreement_id, declared, sender=sup)
+        return agreement_id
+
+    _default_inspector = inspector
+    return _make
+
+
+@pytest.fixture
+def make_order(escrow, make_agreement, buyer, supplier, chain) -> Callable[..., int]:
+    """Creates (and optionally advances) a call-off order; returns its id.
+
+    ``stage``: "created" (funded, nothing shipped), "shipped" (one lot of ``lot_quantity`` in
+    review, default all units), "disputed" (that lot disputed by the buyer), "received" (one lot
+    received by the buyer and paid). ``agreement_id`` reuses an agreement; otherwise a new one is
+    made with the remaining keyword arguments (see ``make_agreement``).
+    """
+
+    def _make(
+        *,
+        agreement_id: int | None = None,
+        money: Money | None = None,
+        quantity: int = 1_000,
+        ship_in: int = 7 * DAY,
+        po_ref: bytes = h("PO-1"),
         stage: str = "created",
+        lot_quantity: int | None = None,
         order_buyer: Any = None,
         order_supplier: Any = None,
-        order_inspector: Any = "default",
-        ship_in: int = 7 * DAY,
-        review_period: int = 3 * DAY,
-        quantity: int = 1_000,
-        po_ref: bytes = h("PO-1"),
+        **agreement_kwargs: Any,
     ) -> int:
         money = money or Money("eth", None)
         who = order_buyer or buyer
         sup = order_supplier or supplier
-        insp = inspector if order_inspector == "default" else (order_inspector or ZERO)
-        kwargs = money.fund(who, escrow, amount)
-        tx = escrow.create_order(
-            sup,
-            part,
-            1,
-            quantity,
-            money.address,
-            amount,
-            chain.pending_timestamp + ship_in,
-            review_period,
-            insp,
-            po_ref,
-            sender=who,
-            **kwargs,
-        )
+        if agreement_id is None:
+            agreement_id = make_agreement(
+                money=money, agreement_buyer=who, agreement_supplier=sup, **agreement_kwargs
+            )
+        unit_price = escrow.get_agreement(agreement_id).terms.unit_price
+        kwargs = money.fund(who, escrow, quantity * unit_price)
+        tx = escrow.create_order(agreement_id, quantity, chain.pending_timestamp + ship_in, po_ref, sender=who, **kwargs)
         order_id = tx.return_value
-        if stage in ("accepted", "shipped", "disputed"):
-            declared = [(getattr(a, "address", a), bps) for a, bps in (payees or [])]
-            escrow.accept_order(order_id, declared, sender=sup)
+        lot_quantity = quantity if lot_quantity is None else lot_quantity
         if stage in ("shipped", "disputed"):
-            escrow.mark_shipped(order_id, h("ASN-1"), sender=sup)
+            escrow.ship(order_id, lot_quantity, h("ASN-1"), sender=sup)
         if stage == "disputed":
-            escrow.dispute(order_id, h("scratched"), sender=who)
+            escrow.dispute(order_id, 1, h("scratched"), sender=who)
+        if stage == "received":
+            escrow.receive_goods(order_id, lot_quantity, h("GR-1"), sender=who)
         return order_id
 
     return _make
