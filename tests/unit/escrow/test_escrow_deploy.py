@@ -1,8 +1,4 @@
-"""OrderEscrow constructor: roles, arguments checked, defaults, and the EIP-712 domain.
-
-Named test_escrow_deploy.py, not test_deploy.py: without __init__.py files pytest needs unique
-basenames, and tests/unit/registry/test_deploy.py exists.
-"""
+"""OrderEscrow v2 constructor, constants, VERSION and the EIP-712 domain ("FactoryChain", "2")."""
 
 import ape
 import pytest
@@ -12,50 +8,50 @@ from eth_utils import keccak
 from conftest import DAY, ZERO
 from _escrow_support import session_state_first  # noqa: F401  (fixtures)
 
-ADMIN_ROLE = b"\x00" * 32
-DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+MISSING_ROLE = "access_control: account is missing role"
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
 
 
-def domain_separator(chain_id: int, verifying_contract: str) -> bytes:
-    """EIP-712 domain separator of the receipts, computed without the contract."""
-    return keccak(
-        encode(
-            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [DOMAIN_TYPEHASH, keccak(text="FactoryChain"), keccak(text="1"), chain_id, verifying_contract],
-        )
-    )
+# ---------------------------------------------------------------- constructor
 
 
-@pytest.fixture
-def fresh(project, registry, admin, stranger):
-    """An escrow deployed by `stranger` on behalf of `admin`."""
-    return project.OrderEscrow.deploy(registry, admin, sender=stranger)
+def test_deploy__admin_other_than_deployer__admin_holds_role_deployer_none(project, registry, admin, stranger):
+    contract = project.OrderEscrow.deploy(registry, admin, sender=stranger)
+
+    assert contract.hasRole(DEFAULT_ADMIN_ROLE, admin)
+    assert not contract.hasRole(DEFAULT_ADMIN_ROLE, stranger)
+    assert not contract.hasRole(contract.ARBITER_ROLE(), stranger)
+    assert not contract.hasRole(contract.ARBITER_ROLE(), admin)
+    assert contract.registry() == registry.address
+    with ape.reverts(MISSING_ROLE):
+        contract.pause(sender=stranger)
 
 
-def test_deploy__admin_argument__holds_admin_role(fresh, admin):
-    assert fresh.hasRole(ADMIN_ROLE, admin)
-    assert fresh.DEFAULT_ADMIN_ROLE() == ADMIN_ROLE
-
-
-def test_deploy__by_other_account__deployer_keeps_no_role(fresh, stranger):
-    assert not fresh.hasRole(ADMIN_ROLE, stranger)
-    assert not fresh.hasRole(fresh.ARBITER_ROLE(), stranger)
-    with ape.reverts("access_control: account is missing role"):
-        fresh.pause(sender=stranger)
-    with ape.reverts("access_control: account is missing role"):
-        fresh.grantRole(fresh.ARBITER_ROLE(), stranger, sender=stranger)
-
-
-def test_deploy__by_other_account__admin_can_use_role(fresh, admin, arbiter):
-    fresh.grantRole(fresh.ARBITER_ROLE(), arbiter, sender=admin)
-    assert fresh.hasRole(fresh.ARBITER_ROLE(), arbiter)
-    fresh.pause(sender=admin)
-    assert fresh.paused()
-
-
-def test_deploy__deployer_is_admin__keeps_admin_role(project, registry, admin):
+def test_deploy__admin_is_deployer__keeps_admin_role(project, registry, admin):
     contract = project.OrderEscrow.deploy(registry, admin, sender=admin)
-    assert contract.hasRole(ADMIN_ROLE, admin)
+
+    assert contract.hasRole(DEFAULT_ADMIN_ROLE, admin)
+    assert contract.getRoleAdmin(contract.ARBITER_ROLE()) == DEFAULT_ADMIN_ROLE
+
+
+def test_deploy__initial_state__counters_zero_timeout_default_not_paused(project, registry, admin, stranger):
+    contract = project.OrderEscrow.deploy(registry, admin, sender=stranger)
+
+    assert contract.agreement_count() == 0
+    assert contract.order_count() == 0
+    assert contract.arbitration_timeout() == 30 * DAY
+    assert contract.paused() is False
+    assert contract.credit_of(admin, ZERO) == 0
+
+
+def test_deploy__registry_not_a_contract__reverts(project, admin, stranger):
+    with ape.reverts("escrow: registry is not a contract"):
+        project.OrderEscrow.deploy(stranger, admin, sender=admin)
+
+
+def test_deploy__zero_registry__reverts(project, admin):
+    with ape.reverts("escrow: registry is not a contract"):
+        project.OrderEscrow.deploy(ZERO, admin, sender=admin)
 
 
 def test_deploy__zero_admin__reverts(project, registry, admin):
@@ -63,63 +59,81 @@ def test_deploy__zero_admin__reverts(project, registry, admin):
         project.OrderEscrow.deploy(registry, ZERO, sender=admin)
 
 
-@pytest.mark.parametrize("target", ["eoa", "zero"])
-def test_deploy__registry_not_a_contract__reverts(project, admin, stranger, target):
-    registry = stranger.address if target == "eoa" else ZERO
-    with ape.reverts("escrow: registry is not a contract"):
-        project.OrderEscrow.deploy(registry, admin, sender=admin)
+def test_deploy__fixture__arbiter_role_granted(escrow, arbiter, admin, registry):
+    assert escrow.hasRole(escrow.ARBITER_ROLE(), arbiter)
+    assert escrow.hasRole(DEFAULT_ADMIN_ROLE, admin)
+    assert escrow.registry() == registry.address
 
 
-def test_deploy__defaults__are_published(fresh, registry):
-    assert fresh.registry() == registry.address
-    assert fresh.arbitration_timeout() == 30 * DAY
-    assert fresh.DEFAULT_ARBITRATION_TIMEOUT() == 30 * DAY
-    assert fresh.order_count() == 0
-    assert not fresh.paused()
-    assert fresh.status(1) == 0
+# ---------------------------------------------------------------- constants
 
 
-def test_deploy__constants__match_spec(fresh):
-    assert fresh.ARBITER_ROLE() == keccak(text="ARBITER_ROLE")
-    assert fresh.getRoleAdmin(keccak(text="ARBITER_ROLE")) == ADMIN_ROLE
-    assert fresh.RECEIPT_TYPEHASH() == keccak(text="DeliveryReceipt(uint256 orderId,bytes32 receiptHash,uint256 deadline)")
-    assert fresh.MAX_PAYEES() == 8
-    assert fresh.BPS() == 10_000
-    assert fresh.MAX_REVIEW_PERIOD() == 90 * DAY
-    assert fresh.MAX_ARBITRATION_TIMEOUT() == 365 * DAY
-    assert fresh.VERSION() == "1.0.0"
+def test_constants__values(escrow):
+    assert escrow.VERSION() == "2.0.0"
+    assert escrow.ARBITER_ROLE() == keccak(text="ARBITER_ROLE")
+    assert escrow.DEFAULT_ADMIN_ROLE() == DEFAULT_ADMIN_ROLE
+    assert escrow.MAX_PAYEES() == 8
+    assert escrow.BPS() == 10_000
+    assert escrow.DAY() == 86_400
+    assert escrow.MAX_REVIEW_PERIOD() == 90 * DAY
+    assert escrow.MAX_GRACE_PERIOD() == 90 * DAY
+    assert escrow.DEFAULT_ARBITRATION_TIMEOUT() == 30 * DAY
+    assert escrow.MIN_ARBITRATION_TIMEOUT() == 3_600
+    assert escrow.MAX_ARBITRATION_TIMEOUT() == 365 * DAY
+    assert escrow.ETH_PUSH_GAS() == 10_000
+    assert escrow.TOKEN_PUSH_GAS() == 100_000
 
 
-def test_deploy__supports_interface__erc165_and_access_control(fresh):
-    assert fresh.supportsInterface(bytes.fromhex("01ffc9a7"))  # ERC-165
-    assert fresh.supportsInterface(bytes.fromhex("7965db0b"))  # IAccessControl
-    assert not fresh.supportsInterface(bytes.fromhex("ffffffff"))
+def test_constants__receipt_typehash(escrow):
+    assert escrow.RECEIPT_TYPEHASH() == keccak(
+        text="DeliveryReceipt(uint256 orderId,uint256 lot,bytes32 shipmentHash,bytes32 receiptHash,uint256 deadline)"
+    )
 
 
-def test_deploy__domain_separator__matches_python(fresh, escrow, chain):
-    assert fresh.DOMAIN_SEPARATOR() == domain_separator(chain.chain_id, fresh.address)
-    assert escrow.DOMAIN_SEPARATOR() == domain_separator(chain.chain_id, escrow.address)
-    assert fresh.DOMAIN_SEPARATOR() != escrow.DOMAIN_SEPARATOR()
+@pytest.mark.parametrize(
+    "interface_id, supported",
+    [
+        ("0x01ffc9a7", True),  # ERC-165
+        ("0x7965db0b", True),  # IAccessControl
+        ("0xffffffff", False),
+        ("0x12345678", False),
+    ],
+)
+def test_supports_interface(escrow, interface_id, supported):
+    assert escrow.supportsInterface(interface_id) is supported
 
 
-def test_deploy__eip712_domain__matches_spec(fresh, chain):
-    fields, name, version, chain_id, verifying_contract, salt, extensions = fresh.eip712Domain()
-    assert fields == b"\x0f"  # name, version, chainId, verifyingContract
+# ---------------------------------------------------------------- EIP-712
+
+
+def _separator(name: str, version: str, chain_id: int, verifying: str) -> bytes:
+    typehash = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+    return keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [typehash, keccak(text=name), keccak(text=version), chain_id, verifying],
+        )
+    )
+
+
+def test_eip712_domain__name_factorychain_version_2(escrow, chain):
+    fields, name, version, chain_id, verifying, salt, extensions = escrow.eip712Domain()
+
+    assert fields == b"\x0f"
     assert name == "FactoryChain"
-    assert version == "1"
+    assert version == "2"
     assert chain_id == chain.chain_id
-    assert verifying_contract == fresh.address
+    assert verifying == escrow.address
     assert salt == b"\x00" * 32
     assert list(extensions) == []
 
 
-def test_deploy__domain_separator__follows_chain_id_after_fork(fresh, chain):
-    original = chain.chain_id
-    forked = original + 1_000
-    chain.provider.make_request("anvil_setChainId", [forked])
-    try:
-        assert fresh.DOMAIN_SEPARATOR() == domain_separator(forked, fresh.address)
-        assert fresh.eip712Domain()[3] == forked
-    finally:
-        chain.provider.make_request("anvil_setChainId", [original])
-    assert fresh.DOMAIN_SEPARATOR() == domain_separator(original, fresh.address)
+def test_domain_separator__matches_eip712_encoding(escrow, chain):
+    assert escrow.DOMAIN_SEPARATOR() == _separator("FactoryChain", "2", chain.chain_id, escrow.address)
+    assert escrow.DOMAIN_SEPARATOR() != _separator("FactoryChain", "1", chain.chain_id, escrow.address)
+
+
+def test_domain_separator__differs_per_deployment(project, registry, admin, escrow, chain):
+    other = project.OrderEscrow.deploy(registry, admin, sender=admin)
+    assert other.DOMAIN_SEPARATOR() == _separator("FactoryChain", "2", chain.chain_id, other.address)
+    assert other.DOMAIN_SEPARATOR() != escrow.DOMAIN_SEPARATOR()
