@@ -102,3 +102,28 @@ def lower_payees(payees: list[tuple[Any, int]]) -> list[tuple[str, int]]:
 def payees_tuples(payees: Any) -> list[tuple[str, int]]:
     """A decoded `payees_of` / `AgreementAccepted.payees` value as (lower-case address, bps)."""
     return [(str(account).lower(), int(bps)) for account, bps in payees]
+
+
+# ---------------------------------------------------------------- added after the first commit
+
+MISSING_ROLE = "access_control: account is missing role"
+PAUSED = "pausable: contract is paused"
+NOT_PAUSED = "pausable: contract is not paused"
+
+
+def pin_next_block(chain: Any, offset: int = 100) -> int:
+    """Fixes the timestamp of the next block (the next transaction) and returns it."""
+    t = chain.pending_timestamp + offset
+    chain.pending_timestamp = t
+    return t
+
+
+def pin_at(chain: Any, t: int) -> int:
+    """The next transaction mines at exactly `t`."""
+    chain.pending_timestamp = t
+    return t
+
+
+def eth_fees(tx: Any, money: Any) -> int:
+    """Gas the sender of `tx` paid in the matrix's money: its fees for ETH, nothing for a token."""
+    return tx.total_fees_paid if getattr(money, "token", None) is None else 0
