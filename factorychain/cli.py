@@ -192,7 +192,7 @@ def _private_key(private_key_env: str | None, keystore: Path | None, password_en
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="factorychain")
 def cli() -> None:
-    """FactoryChain off-chain tools: design hashing, encryption, key envelopes, delivery receipts."""
+    """FactoryChain off-chain tools: design hashing, encryption, key envelopes, delivery receipts, data vault."""
 
 
 @cli.command("hash")
@@ -429,6 +429,305 @@ def verify_receipt_command(
     if claimed is not None and as_address(claimed, "signer") != signer:
         raise InvalidInputError(f"receipt names signer {claimed} but is signed by {signer}")
     click.echo(signer)
+
+# ---------------------------------------------------------------- the data vault
+
+
+def store_options(func: F) -> F:
+    """``--s3-endpoint``, ``--s3-region``, ``--s3-profile``, ``--s3-anonymous``: where an S3-compatible
+    store is and how to sign in (credentials stay in the environment or the AWS profile)."""
+    func = click.option("--s3-anonymous", is_flag=True, help="Read a public bucket without credentials.")(func)
+    func = click.option("--s3-profile", metavar="NAME", help="AWS profile holding the credentials.")(func)
+    func = click.option("--s3-region", metavar="REGION", help="Region of the S3 service.")(func)
+    func = click.option(
+        "--s3-endpoint", metavar="URL", help="S3-compatible endpoint (MinIO, R2, NCP …); default AWS or $AWS_ENDPOINT_URL."
+    )(func)
+    return func
+
+
+def storage_options_from(
+    s3_endpoint: str | None, s3_region: str | None, s3_profile: str | None, s3_anonymous: bool
+) -> dict[str, Any]:
+    """The fsspec storage options :func:`store_options` asked for."""
+    from .store import s3_options
+
+    return s3_options(s3_endpoint, s3_region, s3_profile, s3_anonymous)
+
+
+VAULT_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _vault(directory: Path) -> Any:
+    from .vault import Vault
+
+    return Vault.open(directory)
+
+
+def _parse_lot(text: str) -> tuple[int, int]:
+    order, _, lot = text.partition(":")
+    if not (order.isdigit() and lot.isdigit() and int(order) > 0 and int(lot) > 0):
+        raise click.BadParameter(f"{text!r} is not ORDER:LOT (two positive integers)", param_hint="'--lot'")
+    return int(order), int(lot)
+
+
+@cli.group("vault")
+def vault_group() -> None:
+    """Encrypted production records: ingest, disclose one record, verify a disclosure."""
+
+
+@vault_group.command("init")
+@click.argument("directory", type=VAULT_DIR)
+@click.option("--name", required=True, help="Stream name (a machine, a line, a lot); its keccak256 is the label.")
+@click.option("--store", "store", required=True, help="Folder or URL the encrypted batches go to (s3://bucket/prefix).")
+@store_options
+@click.option("--owner-pubkey", type=_Hex(None, "owner public key"), help="Owner's public key, instead of a key option.")
+@signer_options
+@click.option("--anchor", "anchor", type=ADDRESS, help="DataAnchor address the stream is anchored on.")
+@click.option("--chain-id", type=click.IntRange(min=1), help="Chain id of --anchor.")
+def vault_init_command(
+    directory: Path,
+    name: str,
+    store: str,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_profile: str | None,
+    s3_anonymous: bool,
+    owner_pubkey: bytes | None,
+    private_key_env: str | None,
+    keystore: Path | None,
+    password_env: str | None,
+    anchor: str | None,
+    chain_id: int | None,
+) -> None:
+    """Create a vault in DIRECTORY: a new stream key, wrapped to the owner's own public key."""
+    from .vault import Vault
+
+    if (anchor is None) != (chain_id is None):
+        raise click.UsageError("give --anchor and --chain-id together")
+    if owner_pubkey is None:
+        owner_pubkey = public_key_from_private(_private_key(private_key_env, keystore, password_env))
+    elif private_key_env or keystore:
+        raise click.UsageError("give --owner-pubkey or a key option, not both")
+    options = storage_options_from(s3_endpoint, s3_region, s3_profile, s3_anonymous)
+    if "://" not in store:
+        store = str(Path(store).expanduser().resolve())  # the vault is used from other folders too
+    vault, _ = Vault.create(
+        directory, name=name, owner_public_key=owner_pubkey, store=store, storage_options=options, chain_id=chain_id, anchor=anchor
+    )
+    config = vault.config
+    _echo_json({"vault": str(directory), "stream": to_hex(config.stream), "label": to_hex(config.label), "owner": config.owner, "store": config.store})
+
+
+@vault_group.command("ingest")
+@click.argument("directory", type=VAULT_DIR)
+@click.argument("file", type=EXISTING_FILE)
+@click.option("--format", "record_format", type=click.Choice(["csv", "jsonl"]), help="Default: from the file name.")
+@click.option("--batch-size", type=click.IntRange(min=1, max=(1 << 24)), default=65_536, show_default=True)
+@signer_options
+def vault_ingest_command(
+    directory: Path,
+    file: Path,
+    record_format: str | None,
+    batch_size: int,
+    private_key_env: str | None,
+    keystore: Path | None,
+    password_env: str | None,
+) -> None:
+    """Seal FILE's records (CSV or JSON Lines) in batches into the vault's store; print each batch."""
+    import time
+
+    from .vault import ingest_file
+
+    vault = _vault(directory)
+    key = vault.stream_key(_private_key(private_key_env, keystore, password_env))
+    started = time.perf_counter()
+    entries = ingest_file(
+        vault,
+        file,
+        key,
+        record_format=record_format,
+        batch_size=batch_size,
+        on_batch=lambda e: click.echo(f"batch {e.seq}: {e.record_count} records from line {e.first_line}, root {e.root}, {e.uri}"),
+    )
+    elapsed = time.perf_counter() - started
+    total = sum(entry.record_count for entry in entries)
+    click.echo(f"ingested {total} records in {len(entries)} batch(es) in {elapsed:.2f} s; anchor them next")
+
+
+@vault_group.command("batches")
+@click.argument("directory", type=VAULT_DIR)
+def vault_batches_command(directory: Path) -> None:
+    """List the vault's batches and where each is anchored."""
+    vault = _vault(directory)
+    for entry in vault.batches():
+        if entry.anchored:
+            where = f"anchored as batch {entry.anchored['batch']} on {entry.anchored['contract']}"
+        elif entry.lot:
+            where = f"shipped as lot {entry.lot['order_id']}:{entry.lot['lot']}"
+        else:
+            where = "not anchored"
+        click.echo(f"{entry.seq}\t{entry.record_count}\t{entry.root}\t{where}\t{entry.uri}")
+
+
+@vault_group.command("disclose")
+@click.argument("directory", type=VAULT_DIR)
+@click.option("--batch", "selector", required=True, help="Batch number in the vault (1, 2 …), or its root.")
+@click.option("--index", type=click.IntRange(min=0), help="Record index in the batch (0-based).")
+@click.option("--line", type=click.IntRange(min=1), help="Line of the source file, instead of --index.")
+@click.option("--out", type=NEW_FILE, required=True, help="Disclosure file to write.")
+@click.option("--lot", help="ORDER:LOT whose shipment_hash is this batch's root (instead of a DataAnchor batch).")
+@click.option("--escrow", type=ADDRESS, help="Escrow of --lot.")
+@click.option("--chain-id", type=click.IntRange(min=1), help="Chain of --lot's escrow.")
+@click.option("--with-key", is_flag=True, help="Add the record's own key, so the holder can open it in the store.")
+@store_options
+@signer_options
+def vault_disclose_command(
+    directory: Path,
+    selector: str,
+    index: int | None,
+    line: int | None,
+    out: Path,
+    lot: str | None,
+    escrow: str | None,
+    chain_id: int | None,
+    with_key: bool,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_profile: str | None,
+    s3_anonymous: bool,
+    private_key_env: str | None,
+    keystore: Path | None,
+    password_env: str | None,
+) -> None:
+    """Write a disclosure of one record: the record, its salt, its proof and where it is anchored."""
+    from .store import open_uri
+    from .vault import AnchorRef, make_disclosure, open_batch, record_key, write_disclosure
+
+    vault = _vault(directory)
+    entry = vault.batch(selector)
+    if (index is None) == (line is None):
+        raise click.UsageError("give exactly one of --index and --line")
+    position = index if index is not None else (line or 0) - entry.first_line
+    if not 0 <= position < entry.record_count:
+        raise InvalidInputError(f"batch {entry.seq} holds records 0 .. {entry.record_count - 1} (lines {entry.first_line} .. {entry.first_line + entry.record_count - 1})")
+    if lot is not None:
+        if escrow is None or chain_id is None:
+            raise click.UsageError("--lot needs --escrow and --chain-id")
+        order_id, lot_number = _parse_lot(lot)
+        anchor = AnchorRef.escrow_lot(chain_id, escrow, order_id, lot_number)
+    elif entry.anchored:
+        found = entry.anchored
+        anchor = AnchorRef.data_anchor(found["chain_id"], found["contract"], vault.config.stream, found["batch"])
+    elif entry.lot:
+        found = entry.lot
+        anchor = AnchorRef.escrow_lot(found["chain_id"], found["contract"], found["order_id"], found["lot"])
+    else:
+        raise InvalidInputError(f"batch {entry.seq} is not anchored yet: anchor it (`ape run vault anchor`) or give --lot")
+    key = vault.stream_key(_private_key(private_key_env, keystore, password_env))
+    options = storage_options_from(s3_endpoint, s3_region, s3_profile, s3_anonymous) or vault.config.storage_options
+    data = open_uri(entry.uri, **options)
+    opened = open_batch(data, key)
+    if to_hex(opened.header.root) != entry.root:
+        raise InvalidInputError(f"the file at {entry.uri} is not batch {entry.seq} (root {to_hex(opened.header.root)})")
+    pad = record_key(data, key, position) if with_key else None
+    disclosure = make_disclosure(opened, position, anchor=anchor, uri=entry.uri, record_key=pad)
+    write_disclosure(disclosure, out)
+    if lot is not None and not entry.lot:
+        vault.update(entry.seq, lot=anchor.to_json())
+    click.echo(f"disclosed record {position} (line {entry.first_line + position}) of batch {entry.seq}: {out}")
+
+
+@vault_group.command("verify")
+@click.argument("file", type=EXISTING_FILE)
+@click.option("--rpc", metavar="URL", envvar="FACTORYCHAIN_RPC", help="Node to read the anchored root from ($FACTORYCHAIN_RPC).")
+@click.option("--offline", is_flag=True, help="Check record, salt and proof only; do not read the chain.")
+@click.option("--fetch", is_flag=True, help="Also open the record in the store with the disclosed record key.")
+@store_options
+def vault_verify_command(
+    file: Path,
+    rpc: str | None,
+    offline: bool,
+    fetch: bool,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_profile: str | None,
+    s3_anonymous: bool,
+) -> None:
+    """Check a disclosure FILE: record, salt, proof, and the root on chain; say which check fails."""
+    from .store import open_uri
+    from .vault import VerificationError, check_disclosure, decrypt_record, read_disclosure
+    from .vault.onchain import RpcReader
+
+    disclosure = read_disclosure(file)
+    if offline == bool(rpc):
+        raise click.UsageError("give --rpc URL (or $FACTORYCHAIN_RPC) to check the root on chain, or --offline")
+    if rpc and disclosure.anchor is None:
+        raise VerificationError("root", "the disclosure does not say where its root is anchored")
+    check_disclosure(disclosure)
+    if fetch:
+        if not disclosure.uri or disclosure.record_key is None:
+            raise click.UsageError("--fetch needs a disclosure with a uri and a record_key (disclose --with-key)")
+        data = open_uri(disclosure.uri, **storage_options_from(s3_endpoint, s3_region, s3_profile, s3_anonymous))
+        if decrypt_record(data, disclosure.index, disclosure.record_key) != disclosure.record:
+            raise VerificationError("record", f"the record stored at {disclosure.uri} is not the disclosed one")
+    if rpc and disclosure.anchor is not None:
+        check_disclosure(disclosure, onchain_root=RpcReader(rpc).root(disclosure.anchor))
+        click.echo(f"ok: record {disclosure.index} holds against {disclosure.anchor.describe()}")
+    else:
+        click.echo(f"ok (offline): record {disclosure.index}, its salt and proof lead to root {to_hex(disclosure.root)}; not checked on chain")
+
+
+@vault_group.command("share")
+@click.argument("directory", type=VAULT_DIR)
+@click.option("--to", "public_key", type=_Hex(None, "reader public key"), required=True, help="Auditor's public key.")
+@signer_options
+def vault_share_command(
+    directory: Path, public_key: bytes, private_key_env: str | None, keystore: Path | None, password_env: str | None
+) -> None:
+    """Wrap the stream key to a reader's public key; print the envelope (for DataAnchor.share_key)."""
+    from .vault import wrap_stream_key
+
+    vault = _vault(directory)
+    key = vault.stream_key(_private_key(private_key_env, keystore, password_env))
+    envelope = wrap_stream_key(key, public_key, vault.config.stream)
+    _echo_json({"stream": to_hex(vault.config.stream), "reader": address_from_public_key(public_key), "envelope": to_hex(envelope)})
+
+
+@vault_group.command("read")
+@click.argument("uri")
+@click.option("--envelope", type=_Hex(None, "envelope"), required=True, help="The stream key's envelope to you.")
+@click.option("--index", type=click.IntRange(min=0), help="Print only this record.")
+@store_options
+@signer_options
+def vault_read_command(
+    uri: str,
+    envelope: bytes,
+    index: int | None,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_profile: str | None,
+    s3_anonymous: bool,
+    private_key_env: str | None,
+    keystore: Path | None,
+    password_env: str | None,
+) -> None:
+    """Open a batch at URI with a stream-key envelope shared with you (an auditor); print its records."""
+    from .store import open_uri
+    from .vault import open_batch, read_header, unwrap_stream_key
+
+    data = open_uri(uri, **storage_options_from(s3_endpoint, s3_region, s3_profile, s3_anonymous))
+    header, _ = read_header(data)
+    key = unwrap_stream_key(envelope, _private_key(private_key_env, keystore, password_env), header.stream)
+    opened = open_batch(data, key)
+    out = click.get_binary_stream("stdout")
+    if index is not None:
+        if index >= header.record_count:
+            raise InvalidInputError(f"the batch holds records 0 .. {header.record_count - 1}")
+        out.write(opened.records[index] + b"\n")
+        return
+    if opened.header_line:
+        out.write(opened.header_line + b"\n")
+    out.write(b"\n".join(opened.records) + b"\n")
 
 
 def main() -> None:
