@@ -70,6 +70,8 @@ FORMAT_VERSION = 1
 DEPLOYMENTS_ENV = "FACTORYCHAIN_DEPLOYMENTS"
 REGISTRY = "PartRegistry"
 ESCROW = "OrderEscrow"
+#: The data vault's anchor: no roles, no link to the others; recorded beside them.
+ANCHOR = "DataAnchor"
 ADMIN_ROLE_NAME = "DEFAULT_ADMIN_ROLE"
 
 #: Which contract each role lives on. The admin role exists on both and is always handled on both.
@@ -165,6 +167,12 @@ class Deployment:
     @property
     def network_choice(self) -> str:
         return f"{self.ecosystem}:{self.network}"
+
+    @property
+    def anchor(self) -> str | None:
+        """The DataAnchor's address, if this deployment has one (records before the vault do not)."""
+        entry = self.contracts.get(ANCHOR)
+        return _checksum(entry["address"], f"{ANCHOR} address") if entry else None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -327,7 +335,10 @@ def check_deployment(deployment: Deployment) -> None:
         )
     provider = ManagerAccessMixin.network_manager.active_provider
     assert provider is not None  # dev: checked by _connected_network
-    for name, address in ((REGISTRY, deployment.registry), (ESCROW, deployment.escrow)):
+    recorded = [(REGISTRY, deployment.registry), (ESCROW, deployment.escrow)]
+    if deployment.anchor is not None:
+        recorded.append((ANCHOR, deployment.anchor))
+    for name, address in recorded:
         if len(provider.get_code(address)) == 0:
             raise DeploymentError(
                 f"{where}: no contract code at the recorded {name} address {address} on chain {chain_id}"
@@ -416,6 +427,8 @@ class DeployResult:
     deployed: bool
     #: Hashes of every transaction this run sent, in order (empty when nothing had to change).
     transactions: tuple[str, ...]
+    #: The DataAnchor (deployed beside the others, or reused).
+    anchor: Any = None
 
 
 def deploy_suite(
@@ -493,6 +506,23 @@ def deploy_suite(
         say(f"Reusing {REGISTRY} at {existing.registry} and {ESCROW} at {existing.escrow} ({target})")
         record = existing
         deployed = False
+        if existing.anchor is not None:
+            anchor = project.DataAnchor.at(existing.anchor)
+        else:  # a record from before the data vault: add the anchor beside the others
+            say(f"Deploying {ANCHOR} (the record has none yet)")
+            about_to_send()
+            anchor = project.DataAnchor.deploy(sender=deployer)
+            from ape.utils.basemodel import ManagerAccessMixin
+
+            receipt = ManagerAccessMixin.chain_manager.get_receipt(anchor.txn_hash)
+            entry = {
+                "address": _address(anchor),
+                "tx_hash": _tx_hash(receipt),
+                "block_number": int(receipt.block_number),
+                "version": str(anchor.VERSION()),
+            }
+            record = replace(existing, contracts={**existing.contracts, ANCHOR: entry})
+            sent.append(_tx_hash(receipt))
     else:
         final_admin = wanted_admin or sender
         say(f"Deploying {REGISTRY} from {sender} on {ecosystem}:{network} (chain id {chain_id})")
@@ -500,11 +530,13 @@ def deploy_suite(
         registry = project.PartRegistry.deploy(sender, sender=deployer)
         say(f"Deploying {ESCROW} wired to {registry.address}")
         escrow = project.OrderEscrow.deploy(registry.address, sender, sender=deployer)
+        say(f"Deploying {ANCHOR}")
+        anchor = project.DataAnchor.deploy(sender=deployer)
         from ape.utils.basemodel import ManagerAccessMixin
 
         chain = ManagerAccessMixin.chain_manager
         contracts: dict[str, dict[str, Any]] = {}
-        for name, contract in ((REGISTRY, registry), (ESCROW, escrow)):
+        for name, contract in ((REGISTRY, registry), (ESCROW, escrow), (ANCHOR, anchor)):
             receipt = chain.get_receipt(contract.txn_hash)
             contracts[name] = {
                 "address": _address(contract),
@@ -589,7 +621,7 @@ def deploy_suite(
     )
     if write and (deployed or changes or record != existing):
         record = write_deployment(record, target)
-    return DeployResult(record, registry, escrow, deployed, tuple(sent))
+    return DeployResult(record, registry, escrow, deployed, tuple(sent), anchor)
 
 
 def _unique(accounts: Iterable[Any]) -> Sequence[str]:

@@ -1,4 +1,4 @@
-"""Deploy PartRegistry + OrderEscrow and grant their roles; re-running reuses the recorded deployment.
+"""Deploy PartRegistry + OrderEscrow (+ the vault's DataAnchor) and grant roles; re-running reuses the record.
 
     ape run deploy --network ethereum:sepolia:node --account deployer \\
         --admin 0xOps... --manufacturer 0xOem... --certifier 0xQa... --arbiter 0xArb...
@@ -69,6 +69,7 @@ def cli(
     verb = "Deployed" if result.deployed else "Reused"
     click.echo(
         f"{verb} on {deployment.network_choice} (chain id {deployment.chain_id}): "
-        f"PartRegistry {deployment.registry}, OrderEscrow {deployment.escrow}, admin {deployment.admin}; "
+        f"PartRegistry {deployment.registry}, OrderEscrow {deployment.escrow}, DataAnchor {deployment.anchor}, "
+        f"admin {deployment.admin}; "
         f"{len(result.transactions)} transaction(s) sent; record: {deployment.path}"
     )

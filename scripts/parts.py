@@ -1,6 +1,8 @@
 """Day-to-day part administration on the recorded deployment, through the factorychain SDK.
 
     ape run parts publish  PN-4711 bracket-revA.pdf --store /srv/designs --network … --account oem
+    ape run parts publish  PN-4711 bracket-revA.pdf --store s3://designs/oem --s3-endpoint https://… --network … --account oem
+    ape run parts fetch    PN-4711 1 --private-key-env MY_KEY --out bracket-revA.pdf --network …
     ape run parts show     PN-4711 --network …
     ape run parts grant    PN-4711 0xSupplier… --network … --account oem
     ape run parts share-key PN-4711 1 --partner-pubkey 0x04… --key-file ~/.factorychain/keys/….key ...
@@ -12,6 +14,10 @@ PART is the OEM part number (its keccak256 is the registry id, see factorychain.
 or a bytes32 part id written as 0x followed by 64 hex digits. `publish` hashes the design,
 encrypts it under a fresh content key, stores the ciphertext and registers (first time) or
 revises the part; the content key goes to a file readable only by you (never on chain).
+`--store` is a folder or an object-store URL (s3://bucket/prefix on any S3-compatible service;
+credentials from the usual AWS environment or profile). `fetch` is the partner's side: it finds
+the envelope shared with its key, downloads the encrypted design from the version's URI, decrypts
+it and checks it against the on-chain spec hash.
 """
 
 from __future__ import annotations
@@ -25,10 +31,11 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from factorychain.sharing import publish_design, share_design_key
+from factorychain.cli import signer_options, storage_options_from, store_options
+from factorychain.sharing import fetch_design, publish_design, share_design_key
 from factorychain.spec import part_id as part_id_of
 from factorychain.spec import part_id_from_hex, spec_hash
-from factorychain.store import LocalStore
+from factorychain.store import open_store, open_uri
 from scripts._common import (
     autosign_option,
     deployment_option,
@@ -118,7 +125,8 @@ def show(part: str, deployment_path: str | None) -> None:
 @click.argument("part")
 @click.argument("design_file")
 @account_option()
-@click.option("--store", "store_dir", required=True, metavar="DIR", help="Folder the encrypted design is written to (file:// URI).")
+@click.option("--store", "store_dir", required=True, metavar="DIR|URL", help="Folder or object-store URL (s3://bucket/prefix) the encrypted design goes to.")
+@store_options
 @click.option("--version", "expected", default=None, metavar="N", help="Refuse unless this publish creates version N.")
 @click.option("--key-file", default=None, metavar="FILE", help="Where to write the content key (default ~/.factorychain/keys/<part id>-v<N>.key).")
 @deployment_option()
@@ -129,6 +137,10 @@ def publish(
     design_file: str,
     account: Any,
     store_dir: str,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_profile: str | None,
+    s3_anonymous: bool,
     expected: str | None,
     key_file: str | None,
     deployment_path: str | None,
@@ -137,6 +149,7 @@ def publish(
     """Hash, encrypt and store DESIGN_FILE, then register PART (first version) or revise it."""
     from ape import project
 
+    store = open_store(store_dir, **storage_options_from(s3_endpoint, s3_region, s3_profile, s3_anonymous))
     document = _read_file(design_file, "DESIGN_FILE")
     pid = parse_part(part)
     version = _parse_version(expected) if expected is not None else None
@@ -148,7 +161,7 @@ def publish(
     descriptor = _reserve_key_file(key_path)
     try:
         enable_autosign(account, autosign)
-        design = publish_design(registry, account, pid, document, LocalStore(store_dir), version=next_version)
+        design = publish_design(registry, account, pid, document, store, version=next_version)
     except BaseException:
         os.close(descriptor)
         key_path.unlink(missing_ok=True)
@@ -160,6 +173,51 @@ def publish(
         f"{action} {part!r} ({_hex(pid)}) version {design.version}: spec {_hex(design.spec_hash)}, "
         f"uri {design.uri}; content key in {key_path}"
     )
+
+
+@cli.command(cls=ConnectedProviderCommand, short_help="Partner side: download, decrypt and verify a shared design")
+@click.argument("part")
+@click.argument("version")
+@signer_options
+@store_options
+@click.option("--out", default=None, metavar="FILE", help="Write the design here (default: stdout).")
+@deployment_option()
+@one_line_errors
+def fetch(
+    part: str,
+    version: str,
+    private_key_env: str | None,
+    keystore: str | None,
+    password_env: str | None,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_profile: str | None,
+    s3_anonymous: bool,
+    out: str | None,
+    deployment_path: str | None,
+) -> None:
+    """Fetch VERSION of PART shared with your key: envelope, download, decrypt, check the spec hash."""
+    from ape import project
+
+    from factorychain.cli import _private_key
+
+    pid = parse_part(part)
+    number = _parse_version(version)
+    if out is not None and Path(out).expanduser().exists():
+        fail(f"--out: {out} already exists; refusing to overwrite it")
+    secret = _private_key(private_key_env, Path(keystore) if keystore else None, password_env)
+    options = storage_options_from(s3_endpoint, s3_region, s3_profile, s3_anonymous)
+    deployment, registry, _ = load_suite(project, deployment_path)
+    _known_part(registry, pid, part)
+    document = fetch_design(
+        registry, pid, number, secret, opener=lambda uri: open_uri(uri, **options), start_block=deployment.block_number
+    )
+    if out is None:
+        click.get_binary_stream("stdout").write(document)
+        return
+    target = Path(out).expanduser()
+    target.write_bytes(document)
+    click.echo(f"Fetched {part!r} v{number}: {len(document)} bytes, spec hash {_hex(spec_hash(document))} verified on chain -> {target}", err=True)
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Let partners see (and be certified for) a part")
