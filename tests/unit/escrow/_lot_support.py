@@ -245,3 +245,65 @@ __all__ = [
     "lowest_passing_gas", "receipt_digest", "receipt_struct_hash", "refusing", "settlement_deltas",
     "ship_by_of", "sign_digest", "to_compact", "to_high_s",
 ]
+
+
+# ---------------------------------------------------------------- one order with a lot in every status
+
+STAGED_UNITS = 10  # units per staged lot
+STAGED_PAYEES_BPS = 500  # sub1's share in the staged agreement
+#: lot status name -> (lot number in the staged order, LotStatus value)
+STAGED_LOTS = {
+    "released": (1, 4),
+    "shipped": (2, 1),
+    "disputed": (3, 2),
+    "confirmed": (4, 4),
+    "resolved": (5, 8),
+    "received": (6, 4),
+}
+FINAL_LOTS = ["released", "confirmed", "resolved", "received"]
+
+
+@pytest.fixture(scope="class")
+def staged(escrow, part, buyer, supplier, inspector, arbiter, sub1, chain) -> dict:
+    """ETH order `order` (60 units, sub1 at 500 bps) with one lot in every status, see `STAGED_LOTS`,
+    plus a `declined` order and a `refunded` order (nothing shipped, all refunded): no lots at all.
+
+    Class-scoped: built once per test class; Ape restores the class snapshot around every test. The
+    clock ends inside the review period of lots 2-5 and in the order's shipping window, with no
+    unit left open; `refunded`'s window (1 day, no grace) has closed.
+    """
+    from conftest import UNIT_PRICE, make_terms
+
+    now = chain.pending_timestamp
+    terms = make_terms(supplier, valid_until=now + 365 * DAY, inspector=inspector)
+    agreement_id = escrow.propose_agreement(terms, sender=buyer).return_value
+    escrow.accept_agreement(agreement_id, [(sub1.address, STAGED_PAYEES_BPS)], sender=supplier)
+    no_grace = escrow.propose_agreement(
+        make_terms(supplier, valid_until=now + 365 * DAY, inspector=inspector, grace_period=0), sender=buyer
+    ).return_value
+    escrow.accept_agreement(no_grace, [], sender=supplier)
+
+    def create(agreement, quantity, ship_in):
+        return escrow.create_order(
+            agreement, quantity, chain.pending_timestamp + ship_in, PO, sender=buyer, value=quantity * UNIT_PRICE
+        ).return_value
+
+    order = create(agreement_id, 6 * STAGED_UNITS, 30 * DAY)
+    declined = create(agreement_id, STAGED_UNITS, 30 * DAY)
+    refunded = create(no_grace, STAGED_UNITS, DAY)
+    escrow.decline_order(declined, sender=supplier)
+
+    escrow.ship(order, STAGED_UNITS, h("ASN-released"), sender=supplier)
+    chain.pending_timestamp = escrow.deadlines(order, 1)[2] + 1
+    escrow.release(order, 1, sender=buyer)
+    escrow.refund_expired(refunded, sender=buyer)
+    for name in ("shipped", "disputed", "confirmed", "resolved"):
+        escrow.ship(order, STAGED_UNITS, h(f"ASN-{name}"), sender=supplier)
+    escrow.dispute(order, STAGED_LOTS["disputed"][0], h("dent"), sender=buyer)
+    escrow.confirm_delivery(order, STAGED_LOTS["confirmed"][0], h("GRN"), sender=inspector)
+    escrow.dispute(order, STAGED_LOTS["resolved"][0], h("dent"), sender=inspector)
+    escrow.resolve(order, STAGED_LOTS["resolved"][0], 5_000, sender=arbiter)
+    escrow.receive_goods(order, STAGED_UNITS, h("GR"), sender=buyer)
+    for name, (lot, status) in STAGED_LOTS.items():
+        assert escrow.get_lot(order, lot).status == status, name
+    return {"order": order, "declined": declined, "refunded": refunded}
