@@ -7,12 +7,14 @@ Pure helpers (no chain access):
 * :mod:`~factorychain.envelopes` — content keys wrapped to a partner's public key (ECIES)
 * :mod:`~factorychain.keys` — secp256k1 keys, addresses, signatures, keystores
 * :mod:`~factorychain.store` — where ciphertexts live (``file://``, optional fsspec)
-* :mod:`~factorychain.receipts` — EIP-712 delivery receipts
+* :mod:`~factorychain.receipts` — EIP-712 delivery receipts for a lot of a call-off order
+* :mod:`~factorychain.terms` — framework-agreement terms and subcontractor shares from human values
+* :mod:`~factorychain.payouts` — how a lot is split (subcontractors, penalty, supplier, buyer)
 
 Chain workflows, taking Ape contract objects and ``sender`` accounts:
 
 * :mod:`~factorychain.sharing` — publish a design, share its key, fetch it as a partner
-* :mod:`~factorychain.orders` — relay a signed delivery receipt to the escrow
+* :mod:`~factorychain.orders` — orders and lots: confirmers, signed receipts, relay, payout previews
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ from .errors import (
     FactoryChainError,
     HashMismatchError,
     InvalidInputError,
+    LotNotShippedError,
+    OrderError,
     ReceiptError,
     ReceiptExpiredError,
     RegistryError,
+    ShipmentMismatchError,
     SignatureError,
     SignerError,
     StoreError,
@@ -54,7 +59,18 @@ from .keys import (
     recover_public_key_from_message,
     recover_public_key_from_transaction,
 )
-from .orders import order_confirmers, relay_receipt
+from .orders import (
+    check_lot_receipt,
+    lot_shipment_hash,
+    lot_transfers,
+    order_confirmers,
+    order_terms,
+    penalty_if_shipped,
+    preview_lot_payout,
+    relay_receipt,
+    sign_lot_receipt,
+)
+from .payouts import LotPayout, late_penalty_bps, lot_payout
 from .receipts import (
     SignedReceipt,
     build_receipt,
@@ -76,6 +92,16 @@ from .sharing import (
 )
 from .spec import part_id, part_id_from_hex, spec_hash, verify_spec_hash
 from .store import DocumentStore, LocalStore, open_uri
+from .terms import (
+    Payee,
+    Terms,
+    agreement_terms,
+    format_amount,
+    parse_amount,
+    parse_duration,
+    parse_percent,
+    payee_shares,
+)
 
 __all__ = [
     "Deployment",
@@ -97,33 +123,53 @@ __all__ = [
     "KeyEnvelope",
     "Keystore",
     "LocalStore",
+    "LotNotShippedError",
+    "OrderError",
+    "Payee",
+    "LotPayout",
     "PublishedDesign",
     "ReceiptError",
     "ReceiptExpiredError",
     "RegistryError",
     "SharedKey",
+    "ShipmentMismatchError",
     "SignatureError",
     "SignedReceipt",
     "SignerError",
     "StoreError",
+    "Terms",
     "WrongSignerError",
     "address_from_private_key",
     "address_from_public_key",
+    "agreement_terms",
     "build_receipt",
+    "check_lot_receipt",
     "check_receipt",
     "decrypt_document",
     "domain_separator",
     "encrypt_document",
     "fetch_design",
     "find_envelopes",
+    "format_amount",
     "is_expired",
+    "late_penalty_bps",
+    "lot_payout",
+    "lot_shipment_hash",
+    "lot_transfers",
     "new_content_key",
     "normalize_public_key",
     "normalize_signature",
     "open_uri",
     "order_confirmers",
+    "order_terms",
+    "parse_amount",
+    "parse_duration",
+    "parse_percent",
     "part_id",
     "part_id_from_hex",
+    "payee_shares",
+    "penalty_if_shipped",
+    "preview_lot_payout",
     "public_key_from_private",
     "publish_design",
     "receipt_digest",
@@ -131,6 +177,7 @@ __all__ = [
     "recover_public_key_from_transaction",
     "relay_receipt",
     "share_design_key",
+    "sign_lot_receipt",
     "sign_receipt",
     "spec_hash",
     "unwrap_key",

@@ -379,6 +379,13 @@ def unwrap_key_command(
 
 @cli.command("sign-receipt")
 @click.option("--order-id", type=click.IntRange(min=1), required=True)
+@click.option("--lot", type=click.IntRange(min=1), required=True, help="Lot of the order (1, 2, 3 ...).")
+@click.option(
+    "--shipment-hash",
+    type=_Hex(32, "shipment hash"),
+    required=True,
+    help="The lot's shipment hash, as the supplier gave it to ship (escrow.get_lot(order, lot)).",
+)
 @click.option(
     "--receipt-hash", type=_Hex(32, "receipt hash"), required=True, help="keccak256 of the delivery evidence."
 )
@@ -390,6 +397,8 @@ def unwrap_key_command(
 @signer_options
 def sign_receipt_command(
     order_id: int,
+    lot: int,
+    shipment_hash: bytes,
     receipt_hash: bytes,
     deadline: int,
     chain_id: int,
@@ -398,9 +407,12 @@ def sign_receipt_command(
     keystore: Path | None,
     password_env: str | None,
 ) -> None:
-    """Sign an EIP-712 delivery receipt; print it as JSON for a relayer."""
+    """Sign an EIP-712 delivery receipt for one lot; print it as JSON for a relayer.
+
+    A deadline already past (by this machine's clock) is refused.
+    """
     signer = _signer(private_key_env, keystore, password_env)
-    receipt = sign_receipt(signer, order_id, receipt_hash, deadline, chain_id, escrow)
+    receipt = sign_receipt(signer, order_id, lot, shipment_hash, receipt_hash, deadline, chain_id, escrow)
     _echo_json({**receipt.to_dict(), "signer": verify_receipt(receipt)})
 
 
@@ -412,10 +424,20 @@ def sign_receipt_command(
 @click.option("--chain-id", type=click.IntRange(min=1), help="Chain the receipt will be relayed to.")
 @click.option("--escrow", type=ADDRESS, help="Escrow the receipt will be relayed to.")
 @click.option(
+    "--shipment-hash",
+    type=_Hex(32, "shipment hash"),
+    help="Refuse unless the receipt names this shipment (the lot's, from escrow.get_lot).",
+)
+@click.option(
     "--now", type=click.IntRange(min=0), help="Unix time to check the deadline against (default: now)."
 )
 def verify_receipt_command(
-    file: Any, signers: tuple[str, ...], chain_id: int | None, escrow: str | None, now: int | None
+    file: Any,
+    signers: tuple[str, ...],
+    chain_id: int | None,
+    escrow: str | None,
+    shipment_hash: bytes | None,
+    now: int | None,
 ) -> None:
     """Check a receipt JSON FILE ('-' for stdin) and print its signer's address."""
     try:
@@ -424,7 +446,9 @@ def verify_receipt_command(
         raise InvalidInputError(f"{getattr(file, 'name', 'receipt')} is not valid JSON") from None
     receipt = SignedReceipt.from_dict(data)
     signer = verify_receipt(receipt)
-    check_receipt(receipt, signers or [signer], chain_id=chain_id, escrow=escrow, now=now)
+    check_receipt(
+        receipt, signers or [signer], chain_id=chain_id, escrow=escrow, shipment_hash=shipment_hash, now=now
+    )
     claimed = data.get("signer")
     if claimed is not None and as_address(claimed, "signer") != signer:
         raise InvalidInputError(f"receipt names signer {claimed} but is signed by {signer}")

@@ -15,9 +15,12 @@ __all__ = [
     "FactoryChainError",
     "HashMismatchError",
     "InvalidInputError",
+    "LotNotShippedError",
+    "OrderError",
     "ReceiptError",
     "ReceiptExpiredError",
     "RegistryError",
+    "ShipmentMismatchError",
     "SignatureError",
     "SignerError",
     "StoreError",
@@ -61,6 +64,10 @@ class RegistryError(FactoryChainError):
     """The registry's state forbids the workflow step (unknown part, not owner, no access)."""
 
 
+class OrderError(FactoryChainError):
+    """The escrow has no such agreement, order or lot, or its state forbids the step."""
+
+
 class ReceiptError(FactoryChainError):
     """A signed delivery receipt would be refused by the escrow."""
 
@@ -79,3 +86,11 @@ class ReceiptExpiredError(ReceiptError):
 
 class DomainMismatchError(ReceiptError):
     """A receipt was signed for another chain id or another escrow contract."""
+
+
+class ShipmentMismatchError(ReceiptError):
+    """A receipt names another shipment than the one the supplier recorded for the lot."""
+
+
+class LotNotShippedError(ReceiptError):
+    """The lot a receipt confirms is not SHIPPED (already paid, disputed, or never shipped)."""

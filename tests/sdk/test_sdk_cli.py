@@ -95,7 +95,7 @@ def test_part_id(run):
 
 def test_unknown_command_and_missing_option__one_line(run):
     assert_one_line_error(run("frobnicate"), 2, "No such command")
-    assert_one_line_error(run("sign-receipt", "--order-id", 1), 2, "Missing option")
+    assert_one_line_error(run("sign-receipt", "--order-id", 1, "--lot", 1), 2, "Missing option")
 
 
 def test_encrypt__prints_uri_hash_and_writes_private_key_file(encrypted, tmp_path):
@@ -393,13 +393,19 @@ def keystore(tmp_path):
     return path
 
 
+DEADLINE = 4_000_000_000  # far ahead of the wall clock: signing refuses a deadline already past
+ASN = keccak(b"ASN-88231")
 RECEIPT_ARGS = [
     "--order-id",
     7,
+    "--lot",
+    2,
+    "--shipment-hash",
+    "0x" + ASN.hex(),
     "--receipt-hash",
     "0x" + keccak(b"GRN").hex(),
     "--deadline",
-    1_800_000_000,
+    DEADLINE,
     "--chain-id",
     31337,
     "--escrow",
@@ -424,6 +430,7 @@ def test_sign_receipt__env_and_keystore_agree(run, keystore):
     )
     assert by_env == by_store
     assert by_env["signer"] == INSPECTOR.address and by_env["order_id"] == 7 and by_env["escrow"] == ESCROW
+    assert by_env["lot"] == 2 and by_env["shipment_hash"] == "0x" + ASN.hex()
     assert len(by_env["signature"]) == 2 + 130 and by_env["signature"][-2:] in ("1b", "1c")
 
 
@@ -443,6 +450,8 @@ def test_sign_receipt__wrong_keystore_password(run, keystore):
     "option, value, fragment",
     [
         ("--receipt-hash", "0x1234", "receipt hash: expected 32 bytes"),
+        ("--shipment-hash", "0x1234", "shipment hash: expected 32 bytes"),
+        ("--lot", 0, "0 is not in the range"),
         ("--escrow", ESCROW.lower().replace("0x5f", "0x5F"), "checksum"),
         ("--deadline", "tomorrow", "not a valid integer"),
         ("--order-id", 0, "0 is not in the range"),
@@ -452,6 +461,14 @@ def test_sign_receipt__malformed_options(run, option, value, fragment):
     args = list(RECEIPT_ARGS)
     args[args.index(option) + 1] = value
     assert_one_line_error(run("sign-receipt", *args, "--private-key-env", "INSPECTOR_KEY"), 2, fragment)
+
+
+def test_sign_receipt__deadline_already_past__one_line(run):
+    args = list(RECEIPT_ARGS)
+    args[args.index("--deadline") + 1] = 1_000_000_000
+    result = run("sign-receipt", *args, "--private-key-env", "INSPECTOR_KEY")
+    assert_one_line_error(result, 1, "receipt deadline 1000000000 is already past")
+    assert result.stdout == ""
 
 
 @pytest.fixture
@@ -471,8 +488,10 @@ def test_verify_receipt__prints_signer(run, receipt_file):
         31337,
         "--escrow",
         ESCROW,
+        "--shipment-hash",
+        "0x" + ASN.hex(),
         "--now",
-        1_800_000_000,
+        DEADLINE,
     )
     assert ok(result).stdout.strip() == INSPECTOR.address
     assert (
@@ -487,7 +506,8 @@ def test_verify_receipt__prints_signer(run, receipt_file):
         (["--signer", PARTNER.address], "expected one of"),
         (["--chain-id", 1], "signed for chain id 31337, not 1"),
         (["--escrow", "0x" + "12" * 20], "signed for escrow"),
-        (["--now", 1_800_000_001], "deadline 1800000000 has passed"),
+        (["--now", DEADLINE + 1], f"deadline {DEADLINE} has passed"),
+        (["--shipment-hash", "0x" + "ab" * 32], "but lot 2 of order 7 was shipped as 0xabab"),
     ],
 )
 def test_verify_receipt__refusals(run, receipt_file, extra, fragment):
@@ -499,6 +519,11 @@ def test_verify_receipt__tampered_or_malformed_files(run, receipt_file, tmp_path
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps({**data, "order_id": 8}))
     assert_one_line_error(run("verify-receipt", forged, "--now", 0), 1, "receipt names signer")
+    forged.write_text(json.dumps({**data, "shipment_hash": "0x" + "ab" * 32}))
+    assert_one_line_error(run("verify-receipt", forged, "--now", 0), 1, "receipt names signer")
+    v1 = {k: v for k, v in data.items() if k not in ("lot", "shipment_hash")}
+    forged.write_text(json.dumps(v1))
+    assert_one_line_error(run("verify-receipt", forged, "--now", 0), 1, "missing field(s) lot, shipment_hash (a v1 receipt?")
     forged.write_text(json.dumps({**data, "signature": data["signature"][:-2]}))
     assert_one_line_error(run("verify-receipt", forged, "--now", 0), 1, "signature: expected 65 bytes")
     forged.write_text("{ not json")
