@@ -8,12 +8,8 @@ from hypothesis import strategies as st
 from conftest import (
     AGREEMENT,
     DAY,
-    GRACE,
     MAX_QUANTITY,
     PART_ID,
-    PENALTY_CAP,
-    PENALTY_PER_DAY,
-    REVIEW,
     SPEC_V2,
     UNIT_PRICE,
     URI_V2,
@@ -401,6 +397,3 @@ def test_propose_agreement__any_terms_in_bounds__read_back_exactly(
             0,
         )
 
-
-# Defaults of the suite, named so that the imports above are used in a reader-visible way.
-assert (REVIEW, GRACE, PENALTY_PER_DAY, PENALTY_CAP) == (3 * DAY, 5 * DAY, 100, 1_000)
