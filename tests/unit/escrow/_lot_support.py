@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 import pytest
 from eth_abi import encode
-from eth_keys import keys
+from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 from conftest import BPS, DAY, GRACE, REVIEW, ZERO, h
@@ -75,11 +75,11 @@ def receipt_digest(
 
 
 def sign_digest(private_key: Any, digest: bytes) -> bytes:
-    """65-byte r | s | v (v = 27/28), low s, as wallets produce it."""
-    key = private_key if isinstance(private_key, keys.PrivateKey) else keys.PrivateKey(_key_bytes(private_key))
-    sig = key.sign_msg_hash(digest)
-    assert sig.s <= SECP256K1_N // 2
-    return sig.r.to_bytes(32, "big") + sig.s.to_bytes(32, "big") + bytes([sig.v + 27])
+    """65-byte r | s | v (v = 27/28), low s, as wallets produce it; `private_key` may be an Ape test
+    account (its `.private_key`), a hex string or bytes. eth_account signs the raw digest."""
+    signed = Account.unsafe_sign_hash(digest, _key_bytes(private_key))
+    assert signed.s <= SECP256K1_N // 2 and signed.v in (27, 28)
+    return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
 
 
 def _key_bytes(private_key: Any) -> bytes:
