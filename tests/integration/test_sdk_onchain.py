@@ -1,4 +1,4 @@
-"""The SDK against real contracts on Anvil: design sharing round trips and relayed receipts."""
+"""The SDK against real contracts on Anvil: design sharing, agreements from human terms, lot receipts, payout previews."""
 
 from __future__ import annotations
 
@@ -9,13 +9,24 @@ import pytest
 from eth_utils import keccak
 from hypothesis import given, strategies as st
 
-from conftest import DAY, STATUS, h
+from conftest import DAY, LOT, h
 from factorychain import (
     LocalStore,
+    Terms,
+    agreement_terms,
+    domain_separator,
     fetch_design,
+    lot_transfers,
+    order_confirmers,
     part_id as make_part_id,
+    payee_shares,
+    penalty_if_shipped,
+    preview_lot_payout,
     publish_design,
+    receipt_digest,
+    relay_receipt,
     share_design_key,
+    sign_lot_receipt,
     sign_receipt,
 )
 from factorychain.errors import (
@@ -24,11 +35,12 @@ from factorychain.errors import (
     EnvelopeError,
     EnvelopeNotFoundError,
     HashMismatchError,
-    ReceiptError,
+    LotNotShippedError,
+    ReceiptExpiredError,
+    ShipmentMismatchError,
     WrongSignerError,
 )
 from factorychain.keys import public_key_from_private
-from factorychain.orders import relay_receipt
 
 DESIGN_A = b"bracket rev A: S355, 8 mm, 4x M10"
 DESIGN_B = b"bracket rev B: S355, 10 mm, 4x M12"
@@ -156,64 +168,119 @@ def test_round_trip__any_document(registry, oem, supplier, chain, tmp_path_facto
         assert fetch_design(registry, pid, 1, supplier.private_key) == document
 
 
-# ---------------------------------------------------------------- receipts
+# ---------------------------------------------------------------- agreements from human values
 
 
-def _receipt(signer, escrow, chain, order_id, *, deadline=None, chain_id=None, escrow_address=None):
-    return sign_receipt(
-        signer.private_key,
-        order_id,
-        h("GRN-7"),
-        deadline if deadline is not None else chain.pending_timestamp + DAY,
-        chain_id if chain_id is not None else chain.chain_id,
-        escrow_address or escrow.address,
-    )
+def test_agreement_terms__accepted_by_the_escrow_as_is(escrow, part, buyer, supplier, inspector, sub1, sub2, chain):
+    terms = agreement_terms(
+        supplier=supplier, part_id=part, version=1, unit_price="0.0125", max_quantity=3_000,
+        valid_until=chain.pending_timestamp + 365 * DAY, review_period="3d", inspector=inspector,
+        grace_period="5d", penalty_per_day="1%", penalty_cap="10%",
+    )  # fmt: skip
+    agreement_id = escrow.propose_agreement(terms, sender=buyer).return_value
+    escrow.accept_agreement(agreement_id, payee_shares([(sub1, "15%"), (sub2, "8%")]), sender=supplier)
+
+    stored = escrow.get_agreement(agreement_id)
+    assert Terms.from_struct(stored.terms) == terms
+    assert [(p.account, p.share_bps) for p in escrow.payees_of(agreement_id)] == [(sub1.address, 1_500), (sub2.address, 800)]
+    assert stored.status == 2
+
+
+def test_order_confirmers__from_the_agreement(escrow, make_order, buyer, inspector):
+    assert order_confirmers(escrow, make_order()) == [buyer.address, inspector.address]
+    assert order_confirmers(escrow, make_order(inspector=None)) == [buyer.address]
+
+
+# ---------------------------------------------------------------- lot receipts
 
 
 def test_sdk_receipt__by_inspector__relayed_and_pays(escrow, make_order, inspector, stranger, supplier, chain):
     order_id = make_order(stage="shipped")
+    receipt = sign_lot_receipt(escrow, inspector, order_id, 1, h("GRN-7"), chain.pending_timestamp + DAY)
+    assert receipt.shipment_hash == h("ASN-1") and receipt.chain_id == chain.chain_id
     before = supplier.balance
-    tx = relay_receipt(escrow, _receipt(inspector, escrow, chain, order_id), stranger)
-    assert escrow.status(order_id) == STATUS["COMPLETED"]
-    assert supplier.balance - before == 10**18
+
+    tx = relay_receipt(escrow, receipt, stranger)
+
+    assert escrow.get_lot(order_id, 1).status == LOT["COMPLETED"]
+    assert supplier.balance - before == 1_000 * 10**15
     confirmed = tx.events.filter(escrow.DeliveryConfirmed)
-    assert [(e.order_id, e.confirmer, e.receipt_hash) for e in confirmed] == [(order_id, inspector.address, h("GRN-7"))]
+    assert [(e.order_id, e.lot, e.confirmer, e.receipt_hash) for e in confirmed] == [
+        (order_id, 1, inspector.address, h("GRN-7"))
+    ]
 
 
 def test_sdk_receipt__by_buyer__accepted_without_sdk_checks(escrow, make_order, buyer, stranger, chain):
     order_id = make_order(stage="shipped")
-    receipt = _receipt(buyer, escrow, chain, order_id)
+    shipment = escrow.get_lot(order_id, 1).shipment_hash
+    receipt = sign_receipt(
+        buyer, order_id, 1, shipment, h("GRN-7"), chain.pending_timestamp + DAY, chain.chain_id, escrow,
+        now=chain.pending_timestamp,
+    )  # fmt: skip
     escrow.confirm_delivery_signed(*receipt.as_args(), sender=stranger)
-    assert escrow.status(order_id) == STATUS["COMPLETED"]
+    assert escrow.get_lot(order_id, 1).status == LOT["COMPLETED"]
 
 
-def test_sdk_digest__matches_contract(escrow, make_order, inspector, chain):
+@pytest.mark.parametrize("shipment", [h("ASN-9"), bytes(32)], ids=["hash", "zero-hash"])
+def test_sdk_digest__matches_contract(escrow, make_order, supplier, inspector, chain, shipment):
+    order_id = make_order(lot_quantity=400, stage="shipped")
+    escrow.ship(order_id, 600, shipment, sender=supplier)
+    receipt = sign_lot_receipt(escrow, inspector, order_id, 2, h("GRN-7"), chain.pending_timestamp + DAY)
+    assert receipt.shipment_hash == shipment
+    assert escrow.receipt_digest(order_id, 2, h("GRN-7"), receipt.deadline) == receipt.digest()
+    assert bytes(escrow.DOMAIN_SEPARATOR()) == domain_separator(chain.chain_id, escrow)
+    assert receipt_digest(order_id, 2, shipment, h("GRN-7"), 5, chain.chain_id, escrow) == escrow.receipt_digest(
+        order_id, 2, h("GRN-7"), 5
+    )
+
+
+def test_sign__expired_at_chain_time__refused(escrow, make_order, inspector, chain):
     order_id = make_order(stage="shipped")
-    receipt = _receipt(inspector, escrow, chain, order_id)
-    assert escrow.receipt_digest(order_id, h("GRN-7"), receipt.deadline) == receipt.digest()
+    with pytest.raises(ReceiptExpiredError, match="already past"):
+        sign_lot_receipt(escrow, inspector, order_id, 1, h("GRN-7"), chain.pending_timestamp - 1)
 
 
 def test_relay__wrong_signer__refused_before_gas(escrow, make_order, stranger, chain):
     order_id = make_order(stage="shipped")
+    receipt = sign_lot_receipt(escrow, stranger, order_id, 1, h("GRN-7"), chain.pending_timestamp + DAY, check=False)
     with pytest.raises(WrongSignerError):
-        relay_receipt(escrow, _receipt(stranger, escrow, chain, order_id), stranger)
-    assert escrow.status(order_id) == STATUS["SHIPPED"]
+        relay_receipt(escrow, receipt, stranger)
+    with pytest.raises(WrongSignerError):
+        sign_lot_receipt(escrow, stranger, order_id, 1, h("GRN-7"), chain.pending_timestamp + DAY)
+    assert escrow.get_lot(order_id, 1).status == LOT["SHIPPED"]
 
 
 def test_relay__foreign_chain__refused_and_contract_agrees(escrow, make_order, inspector, stranger, chain):
     order_id = make_order(stage="shipped")
-    foreign = _receipt(inspector, escrow, chain, order_id, chain_id=chain.chain_id + 1)
+    foreign = sign_receipt(
+        inspector, order_id, 1, h("ASN-1"), h("GRN-7"), chain.pending_timestamp + DAY, chain.chain_id + 1, escrow,
+        now=chain.pending_timestamp,
+    )  # fmt: skip
     with pytest.raises(DomainMismatchError):
         relay_receipt(escrow, foreign, stranger)
     with ape.reverts("escrow: invalid signature"):
         escrow.confirm_delivery_signed(*foreign.as_args(), sender=stranger)
 
 
+def test_relay__another_shipment__refused_and_contract_agrees(escrow, make_order, supplier, inspector, stranger, chain):
+    """A receipt for lot 2 that names lot 1's shipment: the SDK says why, the escrow refuses it."""
+    order_id = make_order(lot_quantity=400, stage="shipped")
+    escrow.ship(order_id, 600, h("ASN-2"), sender=supplier)
+    wrong = sign_receipt(
+        inspector, order_id, 2, h("ASN-1"), h("GRN-7"), chain.pending_timestamp + DAY, chain.chain_id, escrow,
+        now=chain.pending_timestamp,
+    )  # fmt: skip
+    with pytest.raises(ShipmentMismatchError, match="was shipped as 0x" + h("ASN-2").hex()):
+        relay_receipt(escrow, wrong, stranger)
+    with ape.reverts("escrow: invalid signature"):
+        escrow.confirm_delivery_signed(*wrong.as_args(), sender=stranger)
+
+
 def test_relay__expired__refused_and_contract_agrees(escrow, make_order, inspector, stranger, chain):
     order_id = make_order(stage="shipped")
-    receipt = _receipt(inspector, escrow, chain, order_id, deadline=chain.pending_timestamp + 60)
+    receipt = sign_lot_receipt(escrow, inspector, order_id, 1, h("GRN-7"), chain.pending_timestamp + 60)
     chain.pending_timestamp += 61
-    with pytest.raises(ReceiptError):
+    with pytest.raises(ReceiptExpiredError):
         relay_receipt(escrow, receipt, stranger)
     with ape.reverts("escrow: receipt expired"):
         escrow.confirm_delivery_signed(*receipt.as_args(), sender=stranger)
@@ -221,9 +288,40 @@ def test_relay__expired__refused_and_contract_agrees(escrow, make_order, inspect
 
 def test_relay__replayed__refused(escrow, make_order, inspector, stranger, chain):
     order_id = make_order(stage="shipped")
-    receipt = _receipt(inspector, escrow, chain, order_id)
+    receipt = sign_lot_receipt(escrow, inspector, order_id, 1, h("GRN-7"), chain.pending_timestamp + DAY)
     relay_receipt(escrow, receipt, stranger)
-    with pytest.raises(ReceiptError):
+    with pytest.raises(LotNotShippedError, match=f"lot 1 of order {order_id} is COMPLETED, not SHIPPED"):
         relay_receipt(escrow, receipt, stranger)
-    with ape.reverts("escrow: not shipped"):
+    with ape.reverts("escrow: lot not shipped"):
         escrow.confirm_delivery_signed(*receipt.as_args(), sender=stranger)
+
+
+# ---------------------------------------------------------------- payout previews against the escrow's pushes
+
+
+def test_preview__late_assigned_lot__equals_the_paid_events(
+    escrow, make_order, money, buyer, supplier, sub1, sub2, stranger, chain
+):
+    """Two days late, assigned to a bank: the SDK's preview is what the escrow pays, to the wei."""
+    order_id = make_order(money=money, quantity=777, payees=[(sub1, 1_500), (sub2, 800)], unit_price=10**15 + 3)
+    escrow.assign_payout(order_id, stranger, sender=supplier)
+    chain.pending_timestamp = escrow.get_order(order_id).ship_by + 2 * DAY
+    assert penalty_if_shipped(escrow, order_id) == 200
+    escrow.ship(order_id, 777, h("ASN-late"), sender=supplier)
+    assert escrow.get_lot(order_id, 1).penalty_bps == 200
+
+    expected = lot_transfers(escrow, order_id, 1)
+    payout = preview_lot_payout(escrow, order_id, 1)
+    tx = escrow.confirm_delivery(order_id, 1, h("GRN"), sender=buyer)
+
+    paid = [(e.payee, e.amount) for e in tx.events.filter(escrow.Paid)]
+    assert paid == expected
+    assert [a for a, _ in expected] == [sub1.address, sub2.address, stranger.address, buyer.address]
+    assert payout.total == 777 * (10**15 + 3) and payout.penalty == payout.value * 200 // 10_000
+
+
+def test_preview__resolution__equals_the_paid_events(escrow, make_order, arbiter, sub1, chain):
+    order_id = make_order(payees=[(sub1, 2_500)], stage="disputed")
+    expected = lot_transfers(escrow, order_id, 1, supplier_bps=6_100)
+    tx = escrow.resolve(order_id, 1, 6_100, sender=arbiter)
+    assert [(e.payee, e.amount) for e in tx.events.filter(escrow.Paid)] == expected
