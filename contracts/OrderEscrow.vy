@@ -532,8 +532,10 @@ def create_order(agreement_id: uint256, quantity: uint256, ship_by: uint256, po_
     assert block.timestamp <= (parties >> _A_VALID_UNTIL) & _MASK_40, "escrow: agreement expired"
     assert quantity != 0, "escrow: zero quantity"
     pricing: uint256 = self._agreements[agreement_id].pricing
-    called: uint256 = (pricing >> _P_CALLED) + quantity
-    assert called <= (pricing >> _P_MAX) & _MASK_64, "escrow: above max quantity"
+    # Compared as "what is left" so that no quantity, however large, overflows before the reason.
+    called: uint256 = pricing >> _P_CALLED
+    assert quantity <= ((pricing >> _P_MAX) & _MASK_64) - called, "escrow: above max quantity"
+    called += quantity
     assert ship_by > block.timestamp, "escrow: ship-by in the past"
     assert ship_by <= _MASK_40, "escrow: ship-by too far"
 

@@ -273,12 +273,6 @@ def test_create_order__huge_quantity__reverts_with_reason(escrow, make_agreement
         call_off(agreement_id, quantity, fund=False, value=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug: create_order adds units_called_off + quantity unchecked for overflow before the cap "
-    "check (OrderEscrow.vy create_order `called: uint256 = (pricing >> _P_CALLED) + quantity`): once anything "
-    "is called off, a quantity near 2**256 reverts without a reason (SPEC rule 4)",
-)
 def test_create_order__quantity_overflowing_called_off__reverts_with_reason(escrow, make_agreement, call_off):
     agreement_id = make_agreement()
     call_off(agreement_id, 1)
