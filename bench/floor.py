@@ -1,9 +1,9 @@
 """Gas floors: the least gas any implementation of the published interface must spend on a call.
 
 Pure arithmetic, no chain access: every function takes the transaction's actual input bytes and
-the facts of the case (how many payees, which of them are new accounts or new token holders) and
-returns a :class:`Floor`, an itemised bill. The model, its prices and what it leaves out are in
-docs/gas-floor.md; in short, a floor counts
+the facts of the case (how many payees, which of them are new accounts or new token holders, who
+calls) and returns a :class:`Floor`, an itemised bill. The model, its prices and what it leaves
+out are in docs/gas-floor.md; in short, a floor counts
 
 * the transaction itself: 21 000 plus 16 per non-zero and 4 per zero input byte;
 * the storage the call must touch, the bits packed as densely as the interface allows:
@@ -18,6 +18,10 @@ docs/gas-floor.md; in short, a floor counts
 It leaves out everything an implementation could in principle avoid or that does not depend on
 the interface: memory, ABI decoding, stack work, warm re-reads, argument checks, jumps.
 Prices are those of the Cancun fork the project runs on (ape-config.yaml: ``evm_version``).
+
+v2 (SPEC v2: agreements, call-off orders, lots). Records and the least bits each call needs of
+them are spelled out per call below, one constant per field, so that a reader can check a floor
+against SPEC v2 line by line.
 """
 
 from __future__ import annotations
@@ -54,25 +58,55 @@ DIRTY_SSTORE = WARM_ACCESS  # EIP-2200: re-writing a slot this transaction alrea
 WORD_BITS = 256
 
 # ---------------------------------------------------------------- information the interface stores
-# Widths are the least bits that hold every value the contracts accept (SPEC and CHANGELOG limits).
+# Widths are the least bits that hold every value the contracts accept (SPEC v2 and the limits
+# OrderEscrow enforces with a reason).
 
 ADDRESS_BITS = 160
-HASH_BITS = 256  # part_id, spec_hash
+HASH_BITS = 256  # part_id, spec_hash, shipment_hash
 VERSION_BITS = 32  # the escrow refuses version >= 2**32
-QUANTITY_BITS = 64  # quantity < 2**64
-AMOUNT_BITS = 96  # amount < 2**96
-TIME_BITS = 40  # ship_by < 2**40; shipped_at and disputed_at are block times
-REVIEW_BITS = 24  # review_period <= 90 days < 2**24
-STATUS_BITS = 4  # no order + eight states
+PRICE_BITS = 128  # unit_price < 2**128
+QUANTITY_BITS = 64  # max_quantity, quantity, units called off / shipped < 2**64
+TIME_BITS = 40  # valid_until, ship_by < 2**40; shipped_at, deadlines are block times
+PERIOD_BITS = 23  # review_period, grace_period <= 90 days = 7 776 000 s < 2**23
+PENALTY_DAY_BITS = 16  # penalty_bps_per_day: any uint16
+BPS_BITS = 14  # penalty cap, a lot's penalty, a payee's share: <= 10 000
+AGREEMENT_STATUS_BITS = 2  # none, PROPOSED, ACTIVE, CLOSED
+LOT_STATUS_BITS = 3  # none + four statuses
 PAYEE_COUNT_BITS = 4  # 0..8
-SHARE_BITS = 14  # 1..10 000
+ID_BITS = 48  # an order names its agreement: fewer than 2**48 agreements, ever
+LOT_COUNT_BITS = 32  # the escrow refuses lot 2**32
+FLAG_BITS = 1  # declined, refunded, assigned, received
 URI_LENGTH_BITS = 9  # 0..256
-PAYEE_BITS = ADDRESS_BITS + SHARE_BITS
+PAYEE_BITS = ADDRESS_BITS + BPS_BITS  # 174: four payees need three words, eight need six
 
-# Everything an order holds once created: buyer, supplier, inspector, token, part_id, version,
-# quantity, amount, ship_by, review_period, status.
-ORDER_AT_CREATE_BITS = (
-    4 * ADDRESS_BITS + HASH_BITS + VERSION_BITS + QUANTITY_BITS + AMOUNT_BITS + TIME_BITS + REVIEW_BITS + STATUS_BITS
+
+def token_bits(erc20: bool) -> int:
+    """What a call must read to know the money: a one-bit "ETH" flag beside the words it reads
+    anyway, or the token's address. (An ETH agreement need never read a token word.)"""
+    return ADDRESS_BITS if erc20 else FLAG_BITS
+
+
+# The order record: its agreement, quantity, ship-by, units shipped, lot count and flags. One
+# word: 48 + 64 + 40 + 64 + 32 + 3 = 251 bits. Buyer, supplier and price live in the agreement.
+ORDER_BITS = ID_BITS + QUANTITY_BITS + TIME_BITS + QUANTITY_BITS + LOT_COUNT_BITS + 3 * FLAG_BITS
+# A lot: quantity, penalty, shipped_at, arbitration deadline, status, "received" flag, and the
+# shipment hash a signed receipt names (none for a received lot).
+LOT_WORD_BITS = QUANTITY_BITS + BPS_BITS + TIME_BITS + TIME_BITS + LOT_STATUS_BITS + FLAG_BITS
+SHIPPED_LOT_BITS = LOT_WORD_BITS + HASH_BITS  # 418 bits: two words
+RECEIVED_LOT_BITS = QUANTITY_BITS + TIME_BITS + LOT_STATUS_BITS + FLAG_BITS  # 108 bits: one word
+
+# An agreement as `propose_agreement` must store it (payee count and units called off are 0).
+AGREEMENT_AT_PROPOSE_BITS = (
+    3 * ADDRESS_BITS  # buyer, supplier, inspector
+    + HASH_BITS  # part_id
+    + VERSION_BITS
+    + PRICE_BITS
+    + QUANTITY_BITS  # max_quantity
+    + TIME_BITS  # valid_until
+    + 2 * PERIOD_BITS  # review, grace
+    + PENALTY_DAY_BITS
+    + BPS_BITS  # penalty cap
+    + AGREEMENT_STATUS_BITS
 )
 
 
@@ -252,24 +286,23 @@ class Floor:
             self.update("token: receiver balance")
         return self.log("token: Transfer", 3, 32)
 
+    # -- records
 
-# ---------------------------------------------------------------- records touched, per call
+    def record(self, what: str, bits: int, written: int = 0) -> Floor:
+        """A record the call reads ``bits`` of and must change ``written`` words of: the written
+        words are cold updates (which include their read), the rest of ``words(bits)`` are cold
+        reads."""
+        total = max(words(bits), written)
+        self.update(what, written)
+        return self.read(what, total - written)
 
 
-def _record(floor: Floor, what: str, bits: int, written: int) -> Floor:
-    """A record the call reads ``bits`` of and must change ``written`` words of: the written words
-    are cold updates (which include their read), the rest of ``words(bits)`` are cold reads."""
-    total = max(words(bits), written)
-    floor.update(what, written)
-    return floor.read(what, total - written)
-
-
-def _payout(floor: Floor, receivers: Iterable[Receiver], erc20: bool, token_warm: bool = False) -> Floor:
-    """Pushes to every receiver, each with its ``Paid`` event."""
+def payout(floor: Floor, receivers: Iterable[Receiver], erc20: bool) -> Floor:
+    """Pushes to every receiver, each with its ``Paid`` event (4 topics, one data word)."""
     first = True
     for receiver in receivers:
         if erc20:
-            floor.erc20_transfer(receiver, token_cold=first and not token_warm, sender_first=first)
+            floor.erc20_transfer(receiver, token_cold=first, sender_first=first)
         else:
             floor.eth_push(receiver)
         floor.log("Paid", 4, 32)
@@ -277,7 +310,12 @@ def _payout(floor: Floor, receivers: Iterable[Receiver], erc20: bool, token_warm
     return floor
 
 
-# PartRegistry
+def _payees(floor: Floor, count: int) -> Floor:
+    """The agreement's payee words: ``count`` subcontractors of 174 bits each, read."""
+    return floor.read("payees", words(PAYEE_BITS * count))
+
+
+# ================================================================ PartRegistry
 
 
 def register_part(calldata: bytes, uri_len: int) -> Floor:
@@ -294,20 +332,29 @@ def register_part(calldata: bytes, uri_len: int) -> Floor:
 
 
 def revise_part(calldata: bytes, uri_len: int) -> Floor:
-    """Owner check and latest+1 in the part word; new version words; event."""
+    """Owner check and latest+1 in the part word; the owner's role (v2); new version words; event."""
     version_bits = HASH_BITS + URI_LENGTH_BITS + 8 * uri_len
     return (
         Floor()
         .tx(calldata)
         .update("part (owner, latest)")
+        .read("role membership")
         .create("version (spec hash, uri)", words(version_bits))
         .log("PartRevised", 2, 32 + 32 + abi_dynamic_bytes(uri_len))
     )
 
 
 def grant_access(calldata: bytes) -> Floor:
-    """Owner check; a new grant word for a partner never granted before; event."""
-    return Floor().tx(calldata).read("part (owner)").create("grant").log("AccessGranted", 3)
+    """Owner and role check; a new grant word for a partner never granted before; event."""
+    return Floor().tx(calldata).read("part (owner)").read("role membership").create("grant").log("AccessGranted", 3)
+
+
+def revoke_access(calldata: bytes) -> Floor:
+    """Owner and role check; the partner's grant word changes. It cannot simply be cleared: the
+    v2 rule that a lapsed access voids certifications for good must be remembered per partner."""
+    return Floor().tx(calldata).read("part (owner)").read("role membership").update("grant (lapse recorded)").log(
+        "AccessRevoked", 3
+    )
 
 
 def certify(calldata: bytes) -> Floor:
@@ -323,21 +370,106 @@ def certify(calldata: bytes) -> Floor:
     )
 
 
-# OrderEscrow
+def revoke_certification(calldata: bytes) -> Floor:
+    """Role check; the certification word cleared (refund); event."""
+    return Floor().tx(calldata).read("role membership").clear("certification").log("CertificationRevoked", 3, 32)
+
+
+def transfer_part(calldata: bytes, previous_had_grant: bool = False) -> Floor:
+    """Owner and role check, the new owner's role; the part word; the previous owner's access
+    record (it lapses unless it holds a grant: created for an owner that never had one); event."""
+    floor = Floor().tx(calldata).update("part (owner, latest)").read("role membership", 2)
+    floor.read("previous owner's access word") if previous_had_grant else floor.create("previous owner's lapse")
+    return floor.log("PartTransferred", 4)
+
+
+def recover_part(calldata: bytes) -> Floor:
+    """Admin role; the owner no longer holds MANUFACTURER_ROLE; the new owner does; then as
+    ``transfer_part`` (the previous owner held no grant)."""
+    return (
+        Floor()
+        .tx(calldata)
+        .read("role membership", 3)
+        .update("part (owner, latest)")
+        .create("previous owner's lapse")
+        .log("PartTransferred", 4)
+    )
+
+
+def share_key(calldata: bytes, envelope_len: int) -> Floor:
+    """Owner and role check, the version exists (part word), the partner's grant; only an event."""
+    return (
+        Floor()
+        .tx(calldata)
+        .read("part (owner, latest)")
+        .read("role membership")
+        .read("grant")
+        .log("KeyShared", 3, 32 + abi_dynamic_bytes(envelope_len))
+    )
+
+
+# ================================================================ OrderEscrow: agreements
+
+
+def propose_agreement(calldata: bytes, erc20: bool = False, grants: int = 1) -> Floor:
+    """The agreement counter (a paused flag fits beside it); the registry: its part word (version
+    exists, owner) and the grants of the parties who do not own the part (``grants``); for an
+    ERC-20, one ``balanceOf`` on the token; the agreement's words; ``AgreementProposed``."""
+    floor = (
+        Floor()
+        .tx(calldata)
+        .update("agreement counter (+ paused flag)")
+        .account("registry")
+        .read("registry: part word")
+        .read("registry: grant", grants)
+    )
+    if erc20:
+        floor.account("token: balanceOf").read("token: balance word")
+    floor.create("agreement", words(AGREEMENT_AT_PROPOSE_BITS + token_bits(erc20)))
+    return floor.log("AgreementProposed", 4, 6 * 32)
+
+
+def accept_agreement(calldata: bytes, subcontractors: int, erc20: bool = False) -> Floor:
+    """Supplier (the caller), status (written with the payee count), valid_until, part and version
+    (the certification), buyer, inspector and token (no payee may be one); the registry's
+    certification and the supplier's access word (v2: a lapse voids it); the payee words; event."""
+    bits = (
+        ADDRESS_BITS + AGREEMENT_STATUS_BITS + PAYEE_COUNT_BITS + TIME_BITS + HASH_BITS + VERSION_BITS
+        + ADDRESS_BITS + ADDRESS_BITS + token_bits(erc20)
+    )
+    floor = Floor().tx(calldata).record("agreement", bits, 1)
+    floor.account("registry").read("registry: certification").read("registry: supplier access word")
+    floor.create("payees", words(PAYEE_BITS * subcontractors))
+    return floor.log("AgreementAccepted", 2, 32 + 32 + 64 * subcontractors)
+
+
+def close_agreement(calldata: bytes, by_supplier: bool = False) -> Floor:
+    """The caller's role (buyer, or supplier too when the supplier closes) and the status, written."""
+    bits = ADDRESS_BITS + AGREEMENT_STATUS_BITS + (ADDRESS_BITS if by_supplier else 0)
+    return Floor().tx(calldata).record("agreement", bits, 1).log("AgreementClosed", 3)
+
+
+# ================================================================ OrderEscrow: call-off orders
 
 
 def create_order(calldata: bytes, erc20: bool = False, escrow_new_holder: bool = False) -> Floor:
-    """Not paused and the id counter (one global word); the registry (its contract, the part word,
-    the buyer's and the supplier's grants); the order's words; the event; for ERC-20 the pull and
-    the two balance checks that refuse fee-on-transfer tokens (warm calls by then)."""
+    """The order counter; the agreement: buyer, status, valid_until, price, cap and units called
+    off (written), supplier, part and version, the money; the registry: the buyer's access and
+    the supplier's certification now (three words: the part word or the buyer's grant, the
+    certification, the supplier's access word); the order word; ``OrderCreated``; for an ERC-20
+    the pull and the two balance checks that refuse fee-on-transfer tokens (warm by then)."""
+    bits = (
+        ADDRESS_BITS + AGREEMENT_STATUS_BITS + TIME_BITS + PRICE_BITS + 2 * QUANTITY_BITS
+        + ADDRESS_BITS + HASH_BITS + VERSION_BITS + token_bits(erc20)
+    )
     floor = (
         Floor()
         .tx(calldata)
         .update("order counter (+ paused flag)")
+        .record("agreement", bits, 1)
         .account("registry")
-        .read("registry: part word")
-        .read("registry: grant", 2)
-        .create("order", words(ORDER_AT_CREATE_BITS))
+        .read("registry: access and certification", 3)
+        .create("order", words(ORDER_BITS))
         .log("OrderCreated", 4, 5 * 32)
     )
     if erc20:
@@ -346,96 +478,149 @@ def create_order(calldata: bytes, erc20: bool = False, escrow_new_holder: bool =
     return floor
 
 
-def cancel_order(calldata: bytes, buyer: Receiver = Receiver(warm=True), erc20: bool = False) -> Floor:
-    """Buyer, status (written), token, amount; refund to the buyer (the sender)."""
-    floor = Floor().tx(calldata)
-    _record(floor, "order", ADDRESS_BITS + STATUS_BITS + ADDRESS_BITS + AMOUNT_BITS, 1)
-    floor.log("OrderCancelled", 2)
-    return _payout(floor, [buyer], erc20)
+def decline_order(calldata: bytes, erc20: bool = False) -> Floor:
+    """The order word (declined flag written); the agreement: supplier (the caller), units called
+    off (written back under the cap), price, buyer, money; ``OrderDeclined``; the refund push to
+    the buyer (cold: the supplier calls)."""
+    bits = ADDRESS_BITS + QUANTITY_BITS + PRICE_BITS + ADDRESS_BITS + token_bits(erc20)
+    floor = Floor().tx(calldata).update("order").record("agreement", bits, 1).log("OrderDeclined", 2)
+    return payout(floor, [Receiver()], erc20)
 
 
-def accept_order(calldata: bytes, subcontractors: int) -> Floor:
-    """Supplier, status, ship-by, part, version (status and count written); the certification
-    (certification word and grant word in the registry); the payee words; the event."""
-    floor = Floor().tx(calldata)
-    _record(floor, "order", ADDRESS_BITS + STATUS_BITS + TIME_BITS + HASH_BITS + VERSION_BITS, 1)
-    floor.account("registry").read("registry: certification").read("registry: grant")
-    floor.create("payees", words(PAYEE_BITS * subcontractors))
-    return floor.log("OrderAccepted", 2, 32 + 32 + 64 * subcontractors)
+def refund_expired(calldata: bytes, erc20: bool = False) -> Floor:
+    """The order word (refunded flag written); the agreement: grace period, price, buyer, money;
+    ``OrderRefunded``; the push to the buyer (cold: a keeper calls)."""
+    bits = PERIOD_BITS + PRICE_BITS + ADDRESS_BITS + token_bits(erc20)
+    floor = Floor().tx(calldata).update("order").record("agreement", bits).log("OrderRefunded", 2, 64)
+    return payout(floor, [Receiver()], erc20)
 
 
-def mark_shipped(calldata: bytes) -> Floor:
-    """Supplier, status, ship-by, shipped_at: one word, written; the event."""
-    floor = Floor().tx(calldata)
-    _record(floor, "order", ADDRESS_BITS + STATUS_BITS + 2 * TIME_BITS, 1)
-    return floor.log("OrderShipped", 2, 32)
+def assign_payout(calldata: bytes, subcontractors: int) -> Floor:
+    """The order word (assigned flag written); the agreement: supplier (the holder), inspector and
+    the payees (none may be the assignee); the assignee word, created; ``PayoutAssigned``."""
+    floor = Floor().tx(calldata).update("order")
+    floor.record("agreement", ADDRESS_BITS + ADDRESS_BITS + PAYEE_COUNT_BITS)
+    _payees(floor, subcontractors)
+    return floor.create("assignee").log("PayoutAssigned", 4)
 
 
-_PAYOUT_BITS = ADDRESS_BITS + ADDRESS_BITS + AMOUNT_BITS + PAYEE_COUNT_BITS  # supplier, token, amount, count
+# ================================================================ OrderEscrow: lots
 
 
-def confirm_delivery(calldata: bytes, receivers: list[Receiver], erc20: bool = False) -> Floor:
-    """Buyer (the confirmer), status (written), what the payout needs; the payee words; the
-    event; one push and one ``Paid`` per receiver (subcontractors, then the supplier)."""
-    floor = Floor().tx(calldata)
-    _record(floor, "order", ADDRESS_BITS + STATUS_BITS + _PAYOUT_BITS, 1)
-    floor.read("payees", words(PAYEE_BITS * (len(receivers) - 1)))
-    floor.log("DeliveryConfirmed", 3, 32)
-    return _payout(floor, receivers, erc20)
+def ship(calldata: bytes, late: bool = False, shipment_hash: bool = True) -> Floor:
+    """The order word (units shipped, lot count: written); the agreement: supplier (the caller),
+    grace period, part and version (the certification now), price (the event's value), and for a
+    late lot the penalty terms; the registry's certification and the supplier's access word; the
+    lot's words (two with a shipment hash); ``LotShipped``."""
+    bits = ADDRESS_BITS + PERIOD_BITS + HASH_BITS + VERSION_BITS + PRICE_BITS
+    if late:
+        bits += PENALTY_DAY_BITS + BPS_BITS
+    floor = Floor().tx(calldata).update("order").record("agreement", bits)
+    floor.account("registry").read("registry: certification").read("registry: supplier access word")
+    floor.create("lot", words(SHIPPED_LOT_BITS if shipment_hash else LOT_WORD_BITS))
+    return floor.log("LotShipped", 3, 4 * 32)
+
+
+def _settlement_bits(erc20: bool, assigned: bool) -> int:
+    """What every payout reads of the agreement: payee count, money, price, and the supplier
+    unless the payout was assigned (then the assignee word is read instead)."""
+    return PAYEE_COUNT_BITS + token_bits(erc20) + PRICE_BITS + (0 if assigned else ADDRESS_BITS)
+
+
+def _settle(floor: Floor, subcontractors: int, assigned: bool) -> Floor:
+    """The payee words, and the assignee word when the payout was assigned."""
+    _payees(floor, subcontractors)
+    if assigned:
+        floor.read("assignee")
+    return floor
+
+
+def receive_goods(
+    calldata: bytes, receivers: list[Receiver], erc20: bool = False, by_inspector: bool = False, assigned: bool = False
+) -> Floor:
+    """The order word (written); the agreement: buyer (and the inspector when the inspector
+    calls), grace period, what the payout reads; a new one-word lot (no shipment hash, no
+    penalty); ``GoodsReceived``; payees; one push and ``Paid`` per receiver. ``receivers``:
+    subcontractors first, then the supplier (or assignee)."""
+    subs = len(receivers) - 1
+    bits = ADDRESS_BITS + (ADDRESS_BITS if by_inspector else 0) + PERIOD_BITS + _settlement_bits(erc20, assigned)
+    floor = Floor().tx(calldata).update("order").record("agreement", bits)
+    floor.create("lot", words(RECEIVED_LOT_BITS))
+    floor.log("GoodsReceived", 4, 4 * 32)
+    _settle(floor, subs, assigned)
+    return payout(floor, receivers, erc20)
+
+
+def confirm_delivery(
+    calldata: bytes,
+    receivers: list[Receiver],
+    erc20: bool = False,
+    assigned: bool = False,
+    subcontractors: int | None = None,
+) -> Floor:
+    """The order word (agreement id, assigned flag: read); the agreement: buyer (the confirmer)
+    and what the payout reads; the lot word (status written); ``DeliveryConfirmed``; payees; one
+    push and ``Paid`` per receiver. ``receivers``: subcontractors, then the supplier (or
+    assignee), then the buyer when a penalty goes back (``subcontractors`` says how many of the
+    receivers are subcontractors when that is not all but one)."""
+    subs = len(receivers) - 1 if subcontractors is None else subcontractors
+    floor = Floor().tx(calldata).read("order").record("agreement", ADDRESS_BITS + _settlement_bits(erc20, assigned))
+    floor.update("lot").log("DeliveryConfirmed", 4, 32)
+    _settle(floor, subs, assigned)
+    return payout(floor, receivers, erc20)
 
 
 def confirm_delivery_signed(calldata: bytes, receivers: list[Receiver], erc20: bool = False) -> Floor:
-    """As ``confirm_delivery`` with the inspector read too, plus the EIP-712 digest (struct hash
-    over four words, final hash over 66 bytes) and one ecrecover."""
-    floor = Floor().tx(calldata)
-    _record(floor, "order", 2 * ADDRESS_BITS + STATUS_BITS + _PAYOUT_BITS, 1)
-    floor.read("payees", words(PAYEE_BITS * (len(receivers) - 1)))
-    floor.keccak("receipt struct", 4 * 32).keccak("EIP-712 digest", 2 + 32 + 32).ecrecover()
-    floor.log("DeliveryConfirmed", 3, 32)
-    return _payout(floor, receivers, erc20)
+    """As ``confirm_delivery`` with the inspector read too (either may have signed) and the lot's
+    shipment hash (the receipt names it); the EIP-712 digest (struct hash over six words, final
+    hash over 66 bytes) and one ecrecover. The domain separator is cached in code."""
+    subs = len(receivers) - 1
+    floor = Floor().tx(calldata).read("order")
+    floor.record("agreement", 2 * ADDRESS_BITS + _settlement_bits(erc20, False))
+    floor.record("lot", QUANTITY_BITS + BPS_BITS + LOT_STATUS_BITS + HASH_BITS, 1)
+    floor.keccak("receipt struct", 6 * 32).keccak("EIP-712 digest", 2 + 32 + 32).ecrecover()
+    floor.log("DeliveryConfirmed", 4, 32)
+    _payees(floor, subs)
+    return payout(floor, receivers, erc20)
 
 
 def release(calldata: bytes, receivers: list[Receiver], erc20: bool = False) -> Floor:
-    """Status (written), shipped_at, review period, what the payout needs; payees; event; pushes."""
-    floor = Floor().tx(calldata)
-    _record(floor, "order", STATUS_BITS + TIME_BITS + REVIEW_BITS + _PAYOUT_BITS, 1)
-    floor.read("payees", words(PAYEE_BITS * (len(receivers) - 1)))
-    floor.log("OrderReleased", 2)
-    return _payout(floor, receivers, erc20)
+    """The order word (read); the agreement: review period and what the payout reads; the lot
+    word (shipped_at read, status written); ``LotReleased``; payees; pushes (a keeper calls)."""
+    floor = Floor().tx(calldata).read("order").record("agreement", PERIOD_BITS + _settlement_bits(erc20, False))
+    floor.update("lot").log("LotReleased", 3)
+    _payees(floor, len(receivers) - 1)
+    return payout(floor, receivers, erc20)
 
 
 def dispute(calldata: bytes) -> Floor:
-    """Buyer, status and disputed_at (written), shipped_at, review period; the event."""
-    floor = Floor().tx(calldata)
-    _record(floor, "order", ADDRESS_BITS + STATUS_BITS + 2 * TIME_BITS + REVIEW_BITS, 1)
-    return floor.log("OrderDisputed", 2, 32)
+    """The order word (read); the agreement: buyer (the caller) and review period; the lot word
+    (status and arbitration deadline written); the arbitration timeout (a global word);
+    ``LotDisputed``."""
+    floor = Floor().tx(calldata).read("order").record("agreement", ADDRESS_BITS + PERIOD_BITS)
+    return floor.update("lot").read("arbitration timeout (global word)").log("LotDisputed", 3, 32)
 
 
 def resolve(
     calldata: bytes, supplier_side: list[Receiver], buyer: Receiver | None, erc20: bool = False, expired: bool = False
 ) -> Floor:
-    """``resolve``: the arbiter role; ``resolve_expired``: disputed_at and the timeout. Then
-    status (written), buyer and what the payout needs; payees; event; pushes to the supplier side
-    (subcontractors, supplier) and to the buyer."""
+    """``resolve``: the arbiter's role, and the arbiter must be none of buyer, supplier,
+    inspector, payout holder, payees (all read); ``resolve_expired``: only the lot's own
+    arbitration deadline. Then the order word, the lot word (status written), the buyer (who gets
+    the rest), what the payout reads; ``DisputeResolved``; pushes to the supplier side
+    (subcontractors, supplier) and the buyer."""
     floor = Floor().tx(calldata)
-    bits = ADDRESS_BITS + STATUS_BITS + _PAYOUT_BITS
-    if expired:
-        floor.read("arbitration timeout (global word)")
-        bits += TIME_BITS
-    else:
+    bits = ADDRESS_BITS + _settlement_bits(erc20, False)  # buyer, payee count, money, price, supplier
+    if not expired:
         floor.read("role membership")
-    _record(floor, "order", bits, 1)
-    floor.read("payees", words(PAYEE_BITS * (len(supplier_side) - 1)))
-    floor.log("DisputeResolved", 2, 32)
-    return _payout(floor, supplier_side + ([buyer] if buyer else []), erc20)
+        bits += ADDRESS_BITS  # the inspector, for the arbiter-is-no-party check
+    floor.read("order").record("agreement", bits)
+    floor.update("lot").log("DisputeResolved", 3, 32)
+    _payees(floor, len(supplier_side) - 1)
+    return payout(floor, supplier_side + ([buyer] if buyer else []), erc20)
 
 
-def refund_expired(calldata: bytes, buyer: Receiver = Receiver(), erc20: bool = False) -> Floor:
-    """Status (written), ship-by, buyer, token, amount; event; the refund push."""
-    floor = Floor().tx(calldata)
-    _record(floor, "order", STATUS_BITS + TIME_BITS + ADDRESS_BITS + ADDRESS_BITS + AMOUNT_BITS, 1)
-    floor.log("OrderRefunded", 2)
-    return _payout(floor, [buyer], erc20)
+# ================================================================ OrderEscrow: money and admin
 
 
 def claim(calldata: bytes, erc20: bool = False, new_holder: bool = False) -> Floor:
@@ -446,3 +631,26 @@ def claim(calldata: bytes, erc20: bool = False, new_holder: bool = False) -> Flo
     else:
         floor.eth_push(Receiver(warm=True))
     return floor.log("Claimed", 3, 32)
+
+
+def pause(calldata: bytes, unpause: bool = False) -> Floor:
+    """The admin role; the paused flag; ``Paused`` / ``Unpaused`` (the account, not indexed).
+    Each floor is the least for its own call: pausing sets a flag that fits in the (never zero)
+    counter word (an update); lifting it is cheapest as the clear of a word of its own (refund)."""
+    floor = Floor().tx(calldata).read("role membership")
+    if unpause:
+        floor.clear("paused flag")
+    else:
+        floor.update("paused flag (in the counter word)")
+    return floor.log("Unpaused" if unpause else "Paused", 1, 32)
+
+
+def set_arbitration_timeout(calldata: bytes) -> Floor:
+    """The admin role; the timeout in the global word; ``ArbitrationTimeoutSet``."""
+    return Floor().tx(calldata).read("role membership").update("arbitration timeout").log("ArbitrationTimeoutSet", 1, 64)
+
+
+def grant_role(calldata: bytes) -> Floor:
+    """The caller's membership of the role's admin role; a new membership word; ``RoleGranted``
+    (role, account, sender: all indexed)."""
+    return Floor().tx(calldata).read("role membership").create("membership").log("RoleGranted", 4)
