@@ -547,12 +547,14 @@ def vault_init_command(
 @click.argument("file", type=EXISTING_FILE)
 @click.option("--format", "record_format", type=click.Choice(["csv", "jsonl"]), help="Default: from the file name.")
 @click.option("--batch-size", type=click.IntRange(min=1, max=(1 << 24)), default=65_536, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=1, show_default=True, help="Processes sealing batches.")
 @signer_options
 def vault_ingest_command(
     directory: Path,
     file: Path,
     record_format: str | None,
     batch_size: int,
+    workers: int,
     private_key_env: str | None,
     keystore: Path | None,
     password_env: str | None,
@@ -571,6 +573,7 @@ def vault_ingest_command(
         key,
         record_format=record_format,
         batch_size=batch_size,
+        workers=workers,
         on_batch=lambda e: click.echo(f"batch {e.seq}: {e.record_count} records from line {e.first_line}, root {e.root}, {e.uri}"),
     )
     elapsed = time.perf_counter() - started

@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
+import numpy as np
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -139,16 +140,26 @@ def record_salts(keys: BatchKeys, start: int, count: int) -> bytes:
     return _keystream(keys.salt, 32 * start, 32 * count)
 
 
+def leaf_prefixes(salts: bytes, schema: bytes, count: int) -> bytes:
+    """``salt || index || schema hash`` (72 bytes) of records ``0 .. count - 1``, concatenated.
+
+    Built with numpy in a few vectorised copies instead of three concatenations per record.
+    """
+    table = np.empty((count, 72), dtype=np.uint8)
+    table[:, :32] = np.frombuffer(salts, dtype=np.uint8, count=32 * count).reshape(count, 32)
+    table[:, 32:40] = np.arange(count, dtype=">u8").view(np.uint8).reshape(count, 8)
+    table[:, 40:] = np.frombuffer(schema, dtype=np.uint8)
+    return table.tobytes()
+
+
 def compute_leaves(salts: bytes, schema: bytes, records: Sequence[bytes]) -> list[bytes]:
     """The leaves of ``records`` (indices 0 ..), given their concatenated salts.
 
     The hot loop of every ingest: :func:`factorychain.vault.merkle.leaf_hash`, inlined.
     """
     k = keccak_256
-    return [
-        k(salts[32 * i : 32 * i + 32] + i.to_bytes(8, "big") + schema + record).digest()
-        for i, record in enumerate(records)
-    ]
+    prefixes = leaf_prefixes(salts, schema, len(records))
+    return [k(prefixes[72 * i : 72 * i + 72] + record).digest() for i, record in enumerate(records)]
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,12 @@ is bounded by ``batch_size`` whatever the length of the input.
 from __future__ import annotations
 
 import gc
+import multiprocessing as mp
 import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,18 +65,42 @@ def ingest(
     store: LocalStore | ObjectStore,
     record_format: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = 1,
 ) -> Iterator[IngestedBatch]:
     """Seal ``source``'s records in batches of ``batch_size`` and put each in ``store``.
 
-    Lazy: each batch is parsed, sealed and written when the iterator is advanced.
+    Lazy: each batch is parsed, sealed and written when the iterator is advanced. With
+    ``workers > 1`` batches are sealed in that many processes while this one parses and writes;
+    at most ``workers + 1`` batches are in memory at once, and they reach the store in order.
     """
     header, batches = read_batches(source, record_format, batch_size)
-    for batch in batches:
-        with _no_gc():
-            sealed = seal_batch(batch.records, stream_key=stream_key, stream=stream, record_format=record_format, header=header)
+    job = (bytes(stream_key), bytes(stream), record_format, header)
+    if workers <= 1:
+        for batch in batches:
+            sealed = _seal(batch.records, *job)
             del batch.records[:]
-        uri = store.put_as(sealed.header.object_name, sealed.data)
-        yield IngestedBatch(sealed, uri, batch.first_line)
+            yield IngestedBatch(sealed, store.put_as(sealed.header.object_name, sealed.data), batch.first_line)
+        return
+    # fork is cheapest and safe while this process runs no other thread (a local store);
+    # an object store's client may have started one, so then start clean interpreters.
+    method = "fork" if threading.active_count() == 1 and "fork" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
+        pending: deque[tuple[Future[SealedBatch], int]] = deque()
+        for batch in batches:
+            pending.append((pool.submit(_seal, batch.records, *job), batch.first_line))
+            if len(pending) > workers:
+                future, first_line = pending.popleft()
+                sealed = future.result()
+                yield IngestedBatch(sealed, store.put_as(sealed.header.object_name, sealed.data), first_line)
+        while pending:
+            future, first_line = pending.popleft()
+            sealed = future.result()
+            yield IngestedBatch(sealed, store.put_as(sealed.header.object_name, sealed.data), first_line)
+
+
+def _seal(records: list[bytes], stream_key: bytes, stream: bytes, record_format: str, header: bytes) -> SealedBatch:
+    with _no_gc():
+        return seal_batch(records, stream_key=stream_key, stream=stream, record_format=record_format, header=header)
 
 
 def ingest_file(
@@ -82,6 +110,7 @@ def ingest_file(
     *,
     record_format: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = 1,
     on_batch: Callable[[BatchEntry], None] | None = None,
 ) -> list[BatchEntry]:
     """Ingest a CSV or JSON Lines file into the vault's stream; returns the new ledger entries."""
@@ -101,6 +130,7 @@ def ingest_file(
             store=store,
             record_format=fmt,
             batch_size=batch_size,
+            workers=workers,
         ):
             entry = BatchEntry(
                 seq=vault.next_seq(),
