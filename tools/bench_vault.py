@@ -179,7 +179,7 @@ def bench_chain(sizes: list[int], largest: Any) -> dict[str, Any]:
         n, disclosure = largest
         batch = int(anchor.anchor(stream, disclosure.root, n, uri, sender=owner).return_value)
         assert anchor.verify(stream, batch, disclosure.leaf, list(disclosure.proof))
-        out["verify_gas"] = int(anchor.verify.estimate_gas_cost(stream, batch, disclosure.leaf, list(disclosure.proof)))
+        out["verify_gas"] = int(anchor.verify.estimate_gas_cost(stream, batch, disclosure.leaf, list(disclosure.proof), sender=owner))
         store = project.MockVaultRecordStore.deploy(sender=owner)
         store.write(stream, b"w" * RECORD_SIZE, sender=owner)
         writes = [int(store.write(stream, os.urandom(RECORD_SIZE), sender=owner).gas_used) for _ in range(10)]
