@@ -67,6 +67,7 @@ from .orders import (
     order_terms,
     penalty_if_shipped,
     preview_lot_payout,
+    receive_transfers,
     relay_receipt,
     sign_lot_receipt,
 )
@@ -170,6 +171,7 @@ __all__ = [
     "payee_shares",
     "penalty_if_shipped",
     "preview_lot_payout",
+    "receive_transfers",
     "public_key_from_private",
     "publish_design",
     "receipt_digest",

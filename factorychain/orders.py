@@ -34,6 +34,7 @@ __all__ = [
     "order_terms",
     "penalty_if_shipped",
     "preview_lot_payout",
+    "receive_transfers",
     "relay_receipt",
     "sign_lot_receipt",
 ]
@@ -184,6 +185,18 @@ def lot_transfers(escrow: Any, order_id: int, lot: int, *, supplier_bps: int = B
     payees = [p.account for p in escrow.payees_of(order.agreement_id)]
     payout = preview_lot_payout(escrow, order_id, lot, supplier_bps=supplier_bps)
     return payout.transfers(payees, order.payout_holder, order.buyer)
+
+
+def receive_transfers(escrow: Any, order_id: int, quantity: int) -> list[tuple[str, int]]:
+    """``(address, amount)`` of every transfer ``receive_goods(order_id, quantity)`` would push.
+
+    A received lot carries no penalty and is paid in full to the supplier side at once.
+    """
+    order = _order(escrow, order_id)
+    terms = order_terms(escrow, order_id)
+    payees = list(escrow.payees_of(order.agreement_id))
+    payout = lot_payout(terms.amount(quantity), [int(p.share_bps) for p in payees])
+    return payout.transfers([p.account for p in payees], order.payout_holder, order.buyer)
 
 
 def penalty_if_shipped(escrow: Any, order_id: int, at: int | None = None) -> int:

@@ -158,10 +158,13 @@ def parse_amount(value: Amount, decimals: int = 18, what: str = "amount") -> int
 
 
 def format_amount(amount: int, decimals: int = 18, places: int = 6) -> str:
-    """``amount`` (smallest units) in whole tokens, exact, with at least ``places`` decimals."""
-    whole, fraction = divmod(as_uint(amount, "amount"), 10**decimals)
+    """``amount`` (smallest units, may be negative) in whole tokens, exact, with at least ``places`` decimals."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidInputError(f"amount: expected an integer, got {type(amount).__name__}")
+    whole, fraction = divmod(abs(amount), 10**decimals)
     digits = f"{fraction:0{decimals}d}".rstrip("0").ljust(places, "0") if decimals else ""
-    return f"{whole:,}.{digits}" if digits else f"{whole:,}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{whole:,}.{digits}" if digits else f"{sign}{whole:,}"
 
 
 def parse_percent(value: Percent, what: str = "percentage") -> int:

@@ -20,6 +20,7 @@ from factorychain import (
     order_terms,
     penalty_if_shipped,
     preview_lot_payout,
+    receive_transfers,
     relay_receipt,
     sign_lot_receipt,
     sign_receipt,
@@ -226,6 +227,12 @@ def test_preview__resolution_splits_before_the_shares():
     transfers = lot_transfers(FakeEscrow(), 1, 1, supplier_bps=6_000)
     assert transfers == [(HEAT, 450 * ETH // 1000), (COAT, 240 * ETH // 1000), (SUPPLIER, 2_310 * ETH // 1000), (BUYER.address, 2 * ETH)]
     assert sum(amount for _, amount in transfers) == 5 * ETH
+
+
+def test_receive_transfers__no_penalty_paid_in_full_to_the_holder():
+    transfers = receive_transfers(FakeEscrow(holder=BANK), 1, 200)
+    value = 200 * (ETH // 80)
+    assert transfers == [(HEAT, value * 15 // 100), (COAT, value * 8 // 100), (BANK, value * 77 // 100)]
 
 
 def test_penalty_if_shipped__per_started_day_capped():

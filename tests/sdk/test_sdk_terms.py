@@ -145,6 +145,7 @@ def test_format_amount__exact_with_at_least_six_places():
     assert format_amount(125 * 10**17) == "12.500000"
     assert format_amount(10**18 + 1) == "1.000000000000000001"
     assert format_amount(0) == "0.000000"
+    assert format_amount(-(10**18 + 1)) == "-1.000000000000000001"
     assert format_amount(1_234_567_890, decimals=6, places=2) == "1,234.56789"
 
 
