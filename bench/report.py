@@ -153,7 +153,7 @@ V1_ROW_NOTE = {
 # per depth) of the sources in NOTES_SOURCES: per row, the extra items and their gas; the report
 # adds that the rest of the gap is execution (dispatch, ABI decoding, checks, loops), which the
 # floor leaves out. Re-check them against a trace when the sources change.
-NOTES_SOURCES = ""
+NOTES_SOURCES = "4264ba565acee34d1df6002efb770ed141512f879138d2272795abbe62f35f7f"
 _PAUSED = (2_100, "snekmate's `paused` flag is a word of its own (the floor packs it with the counter)")
 _THREE = (2_100, "the payout reads three agreement words (parties, pricing, supply) where what it needs fits in two")
 _TOKEN_WORD = (2_100, "reads the token word even for ETH (no payee may be the token)")
@@ -226,7 +226,7 @@ def note(key: str, gap: int) -> str:
     known = sum(g for g, _ in extras)
     parts = [f"{text} ({_fmt(g)})" for g, text in extras]
     rest = gap - known
-    parts.append(f"{'the rest, ' if extras else ''}{_fmt(rest)}: execution (dispatch, ABI, checks, loops)")
+    parts.append(f"{'the rest, ' if extras else ''}{_fmt(rest)}: execution")
     return "; ".join(parts)
 
 
@@ -504,8 +504,7 @@ def render(data: dict[str, Any], v1: dict[str, Any]) -> str:
         f"({pct(scen['first3']['gas'], life['gas'])}: the agreement is stored once) and every later one "
         f"{_fmt(scen['repeat3']['gas'])} ({pct(scen['repeat3']['gas'], life['gas'])}), or "
         f"{_fmt(scen['receive3']['gas'])} when the goods are received without a shipping notice "
-        f"({pct(scen['receive3']['gas'], life['gas'])}). From the second call-off on, v2 is cheaper "
-        f"than v1 after {_breakeven(scen, life['gas'])}."
+        f"({pct(scen['receive3']['gas'], life['gas'])}). {_breakeven(scen, life['gas'])}"
     )
     w("")
     w("Call by call, where v1 had the same call in the same case (v1 sources "
@@ -570,12 +569,18 @@ def render(data: dict[str, Any], v1: dict[str, Any]) -> str:
     if below:
         w("")
         w(f"**The floor exceeds the measured gas for {', '.join(f'`{k}`' for k in below)}: fix bench/floor.py.**")
-    if meta["sources_sha256"] != NOTES_SOURCES:
+    if meta.get("notes_sha256") != NOTES_SOURCES:
         w("")
         w(
             f"The notes were written for sources `{NOTES_SOURCES[:12] or '–'}`; the contracts changed since, so "
             "re-check them against a trace (bench/report.py, `NOTES`)."
         )
+    w("")
+    w(
+        "*execution* in the notes is what the trace does not put on a storage word, a call, a log or the "
+        "transaction: dispatch, ABI decoding, checks, loops, memory, the reentrancy lock. The other items "
+        "were read from opcode traces (cold SLOADs, SSTOREs and calls per depth)."
+    )
     w("")
     w(MOCK_TOKEN_NOTE)
     w("")
@@ -725,12 +730,16 @@ def variant_conclusion(rows: list[dict[str, Any]]) -> str:
 
 
 def _breakeven(scen: dict[str, Any], v1_gas: int) -> str:
-    """How many call-offs under one agreement until v2's total is below v1's (n orders at v1_gas each)."""
+    """The sentence saying from which call-off on an agreement has paid for itself against v1."""
     first, repeat = scen["first3"]["gas"], scen["repeat3"]["gas"]
     for n in range(1, 100):
         if first + (n - 1) * repeat <= n * v1_gas:
-            return f"{n} call-off{'s' if n > 1 else ''} in total (first + {n - 1} × repeat ≤ {n} v1 orders)"
-    return "more than 100 call-offs"
+            return (
+                f"Agreement included, v2 costs less than v1 from the {n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'} "
+                f"call-off on ({_fmt(first)} + {n - 1} × {_fmt(repeat)} = {_fmt(first + (n - 1) * repeat)} "
+                f"≤ {n} × {_fmt(v1_gas)} = {_fmt(n * v1_gas)})."
+            )
+    return "Agreement included, v2 costs more than v1 for the first hundred call-offs."
 
 
 def plot(data: dict[str, Any], path: Path) -> None:
@@ -760,3 +769,20 @@ def plot(data: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Re-render docs/gas.md and docs/gas.png from a gas.json written earlier, without Anvil:
+    ``python -m bench.report [path/to/gas.json]``."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    json_path = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs" / "gas.json"
+    data = json.loads(json_path.read_text())
+    json_path.with_name("gas.md").write_text(render(data, load_v1()))
+    plot(data, json_path.with_name("gas.png"))
+    print(f"wrote {json_path.with_name('gas.md')} and gas.png from {json_path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -115,6 +115,10 @@ def cli(fill: int, with_variants: bool, suite_timing: bool, hypothesis_examples:
     evm_version = project.config.get("vyper").get("evm_version", "cancun")
     sources = [p for p in (ROOT / "contracts").rglob("*.vy*") if "mocks" not in p.parts]
     digest = report.sources_digest(sources)
+    # The notes in docs/gas.md were read from traces of these two contracts (and their interfaces).
+    notes_digest = report.sources_digest(
+        [p for p in sources if p.name in ("OrderEscrow.vy", "PartRegistry.vy") or p.suffix == ".vyi"]
+    )
 
     click.echo("issue 10's scenarios on fresh contracts ...")
     scen = run_scenarios(project, chain, accounts)
@@ -157,6 +161,7 @@ def cli(fill: int, with_variants: bool, suite_timing: bool, hypothesis_examples:
         "evm_version": evm_version,
         "vyper": str(project.config.get("vyper").get("version", "?")).lstrip("="),
         "sources_sha256": digest,
+        "notes_sha256": notes_digest,
         "fill": {"agreements": fill, "orders": fill, "lots": fill, "seconds": round(fill_seconds, 1)},
     }
     data = report.build(
@@ -182,7 +187,7 @@ def cli(fill: int, with_variants: bool, suite_timing: bool, hypothesis_examples:
     above = report.above_threshold(calls)
     click.echo("calls above 1.5x their floor: " + (", ".join(above) if above else "none"))
     if second:
-        grown = report.growth(data["first"], second)
+        grown = report.growth(data["first"], data["second"])
         worst = max(grown, key=grown.get)
         click.echo(f"largest growth after the fill, beyond calldata: {grown[worst]} gas ({worst})")
     for money, fit in data["payout_fit"].items():
