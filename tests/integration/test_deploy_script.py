@@ -72,7 +72,7 @@ def test_deploy_suite__fresh__records_chain_addresses_versions_and_roles(
     path = records / "ethereum-local.json"
     data = json.loads(path.read_text())
     assert result.deployed is True
-    assert len(result.transactions) == 5  # two deployments, three grants
+    assert len(result.transactions) == 6  # three deployments (registry, escrow, data anchor), three grants
     assert data["chain_id"] == chain.chain_id
     assert (data["ecosystem"], data["network"]) == ("ethereum", "local")
     assert data["registry"] == result.registry.address and data["escrow"] == result.escrow.address
