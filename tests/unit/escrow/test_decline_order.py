@@ -113,6 +113,24 @@ def test_decline_order__buyer_blocked_by_token__refund_becomes_credit(
     assert escrow.get_order(order_id).declined is True
 
 
+def test_decline_order__returns_units_but_a_refund_does_not(escrow, make_agreement, make_order, supplier, chain):
+    """SPEC: decline returns the units under the cap; refund_expired does not."""
+    agreement_id = make_agreement(max_quantity=100)
+    declined = make_order(agreement_id=agreement_id, quantity=30)
+    refunded = make_order(agreement_id=agreement_id, quantity=50, ship_in=DAY, stage="shipped", lot_quantity=20)
+    escrow.decline_order(declined, sender=supplier)
+    assert escrow.get_agreement(agreement_id).units_called_off == 50
+
+    pin_at(chain, escrow.deadlines(refunded, 0)[1] + 1)
+    escrow.refund_expired(refunded, sender=supplier)
+
+    assert escrow.get_order(refunded).units_refunded == 30
+    assert escrow.get_agreement(agreement_id).units_called_off == 50
+    make_order(agreement_id=agreement_id, quantity=50, ship_in=DAY)
+    with ape.reverts("escrow: above max quantity"):
+        make_order(agreement_id=agreement_id, quantity=1, ship_in=DAY)
+
+
 # ---------------------------------------------------------------- wrong caller, wrong state
 
 
