@@ -155,6 +155,28 @@ def pushes(tx: Any) -> list[tuple[str, str, int]]:
     return [(e.event_name, e.payee, e.amount) for e in tx.events if e.event_name in ("Paid", "PaymentDeferred")]
 
 
+# ---------------------------------------------------------------- MockStatefulLens, decoded with eth_abi
+
+_TERMS = "(address,bytes32,uint256,address,uint256,uint256,uint256,uint256,address,uint256,uint16,uint16)"
+LENS_AGREEMENTS = ["uint256", f"({_TERMS},address,uint256,uint256)[]", "(address,uint16)[][]"]
+LENS_ORDERS = ["uint256", "((uint256,address,address,uint256,uint256,uint256,uint256,uint256,uint256,address,bool),uint256,uint256)[]"]
+LENS_LOTS = ["(uint256,uint256,(uint256,uint256,uint256,bytes32,uint256,uint256,uint256),uint256,uint256)[]"]
+
+
+def lens_picture(chain: Any, lens: Any, escrow: Any) -> tuple:
+    """(agreements, orders, lots) of `escrow` as MockStatefulLens reads them, decoded with eth_abi
+    (Ape's decoder cannot read nested dynamic arrays of structs)."""
+    from eth_abi import decode
+
+    web3 = chain.provider.web3
+    out = []
+    for method, types in (("agreements", LENS_AGREEMENTS), ("orders", LENS_ORDERS), ("lots", LENS_LOTS)):
+        data = getattr(lens, method).encode_input(escrow.address)
+        raw = web3.eth.call({"to": lens.address, "data": "0x" + bytes(data).hex()})
+        out.append(decode(types, bytes(raw)))
+    return tuple(out)
+
+
 # ---------------------------------------------------------------- SPEC's payout rule
 
 
@@ -344,6 +366,6 @@ def expected_for(path: str, deal: Deal, holder: Any = None) -> list[tuple[str, i
 __all__ = [
     "ARBITER_BPS", "BPS", "DAY", "Deal", "FINAL_STAGE", "GRACE", "MISSING_ROLE", "Party", "REVIEW", "ZERO",
     "bomb_bytecode", "calldata", "deploy_raw", "domain_separator", "events_of", "expected_for", "final_call", "finish",
-    "high_s", "intrinsic_gas", "lot_payout", "memory_cost", "open_deal", "own_events", "payments", "pushes",
+    "high_s", "intrinsic_gas", "lens_picture", "lot_payout", "memory_cost", "open_deal", "own_events", "payments", "pushes",
     "receipt_digest", "seat", "session_state_first", "sig64", "sig65", "sign_digest", "sign_receipt", "summed",
 ]

@@ -1,63 +1,82 @@
-"""Re-entrancy through every payout and claim path.
+"""Re-entrancy into escrow v2 through every push.
 
-Two kinds of hostile payee sit in the buyer's, the supplier's or a subcontractor's seat:
-
-* ``MockReceiver`` mode 3 takes ETH and calls the escrow again with the very call that paid it,
-  inside the ETH stipend when its calldata is short enough, else (the payment becomes a credit)
-  from inside the claim, with all the gas in the world.
-* ``MockAdvClaimer`` mode 2 gets the ERC-777-style callback of ``MockAdvHookToken`` inside the
-  100 000 gas of a token push (or an ETH claim with full gas), re-enters, records the outcome and
-  never reverts: a successful re-entry would leave a second payment on chain.
-
-In every case the escrow's nonreentrancy lock answers (an empty revert, not an "escrow: ..."
-business reason), and every party ends with exactly its share, once.
+1. Every external function, generated from the ABI, is re-entered from inside a push by a payee
+   that would be its rightful caller (``MockAdvClaimer``: the buyer of one agreement, the supplier
+   of another, arbiter, admin, holder of credits), with arguments that succeed outside the push —
+   the test proves it by making the same call afterwards. Two pushes carry the re-entry: an ETH
+   claim, which forwards all the gas (so only the lock can refuse), and an ERC-777-style token
+   push inside its 100 000 gas. The file-wide ``#pragma nonreentrancy on`` answers with a bare
+   revert; the functions outside the lock (snekmate's exports, constants, the immutable) are
+   harmless: views, or role changes by a holder of the admin role that touch no money, no
+   agreement, order or lot.
+2. Along every settlement path, a hostile payee in each seat that receives money (buyer,
+   supplier, subcontractor, assignee) re-enters with the very call that paid it, under the ETH
+   stipend (``MockReceiver`` mode 3) and from a token hook: everyone is paid exactly once.
 """
 
-from types import SimpleNamespace
+from __future__ import annotations
+
+from typing import Any, Callable
 
 import ape
 import pytest
+from ape import project as ape_project
 
 from _adv_support import (
-    STAGE_FOR,
+    DAY,
     Party,
     calldata,
     events_of,
-    expected_payout,
+    expected_for,
     final_call,
     finish,
-    open_order,
-    payments,
+    lens_picture,
+    open_deal,
+    pushes,
+    seat,
+    session_state_first,  # noqa: F401  (autouse)
+    sign_receipt,
+    summed,
 )
-from conftest import DAY, PART_ID, STATUS, ZERO, Money, h
+from conftest import GRACE, LOT, PART_ID, ZERO, Money, h, make_terms
 
-FINAL = {
-    "cancel": "CANCELLED",
-    "refund_expired": "REFUNDED",
-    "confirm": "COMPLETED",
-    "release": "COMPLETED",
-    "resolve": "RESOLVED",
-    "resolve_expired": "RESOLVED",
+FAR = 10 * 365 * DAY
+
+# Outside `#pragma nonreentrancy on`: snekmate's exported functions (their module has no pragma),
+# and getters of constants and immutables (Vyper leaves those reentrant: they cannot change).
+UNLOCKED = {
+    "hasRole", "getRoleAdmin", "grantRole", "revokeRole", "renounceRole", "supportsInterface",
+    "DEFAULT_ADMIN_ROLE", "paused", "eip712Domain",
+    "ARBITER_ROLE", "VERSION", "RECEIPT_TYPEHASH", "MAX_PAYEES", "BPS", "DAY", "MAX_REVIEW_PERIOD",
+    "MAX_GRACE_PERIOD", "DEFAULT_ARBITRATION_TIMEOUT", "MIN_ARBITRATION_TIMEOUT", "MAX_ARBITRATION_TIMEOUT",
+    "ETH_PUSH_GAS", "TOKEN_PUSH_GAS", "registry",
 }
-# (path, seat of the hostile payee): every seat that receives money on that path.
-CASES = [
-    ("cancel", "buyer"),
-    ("refund_expired", "buyer"),
-    ("confirm", "sub"),
-    ("confirm", "supplier"),
-    ("release", "sub"),
-    ("release", "supplier"),
-    ("resolve", "sub"),
-    ("resolve", "buyer"),
-    ("resolve_expired", "supplier"),
-    ("resolve_expired", "buyer"),
-]
-AMOUNT = 10**18 + 7  # odd, so that rounding dust goes somewhere
 
 
-@pytest.fixture
-def ctx(escrow, chain, admin, part, arbiter, stranger):
-    return SimpleNamespace(escrow=escrow, chain=chain, admin=admin, part=part, arbiter=arbiter, stranger=stranger)
+def _abi() -> dict[str, Any]:
+    functions = {item.name: item for item in ape_project.OrderEscrow.contract_type.abi if item.type == "function"}
+    return functions
+
+
+def _cases() -> list[Any]:
+    params = []
+    for name, item in sorted(_abi().items()):
+        view = item.stateMutability in ("view", "pure")
+        for trigger in ("claim", "token_push"):
+            if trigger == "token_push" and (view or name in UNLOCKED):
+                # Views answer the same inside either push; the role functions outside the lock
+                # are shown harmless with all the gas of a claim (inside a token push the mock's
+                # own bookkeeping would exceed the 100 000 gas and defer its own payment).
+                continue
+            params.append(pytest.param(name, trigger, id=f"{name}-during-{trigger}"))
+    return params
+
+
+class World:
+    """The hostile payee in every seat, and one ready call per external function."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
 
 
 @pytest.fixture(scope="module")
@@ -65,61 +84,236 @@ def hook_token(project, admin):
     return project.MockAdvHookToken.deploy(sender=admin)
 
 
-def seat(registry, oem, certifier, chain, contract, role, admin):
-    """Admits a contract to the part (and certifies it when it supplies)."""
-    registry.grant_access(PART_ID, contract, sender=oem)
-    if role == "supplier":
-        registry.certify(PART_ID, 1, contract, chain.pending_timestamp + 365 * DAY, h("audit"), sender=certifier)
-    return Party(contract, admin)
+@pytest.fixture(scope="module")
+def world(project, chain, escrow, registry, admin, oem, certifier, buyer, supplier, sub1, inspector, arbiter,
+          stranger, part, hook_token, erc20) -> World:
+    claimer = project.MockAdvClaimer.deploy(1, sender=admin)  # refuses for now: its pushes become credits
+    c = Party(claimer, admin)
+    seat(registry, oem, certifier, chain, claimer, supplier=True)
+    escrow.grantRole(escrow.ARBITER_ROLE(), claimer, sender=admin)
+    escrow.grantRole(escrow.DEFAULT_ADMIN_ROLE(), claimer, sender=admin)
+    eth, hook = Money("eth", None), Money("hook", hook_token)
+    b, s = Party(buyer), Party(supplier)
+    hook_token.set_hook(claimer, True, sender=admin)
+
+    # Credits of the claimer, in ETH and in the hook token (its refusal made the pushes fail).
+    for money in (eth, hook):
+        credited = open_deal(escrow, chain, admin, money=money, buyer=b, supplier=s, payees=[(claimer, 5_000)],
+                             quantity=2, unit_price=10**15, stage="shipped")
+        escrow.confirm_delivery(credited.order_id, 1, h("GRN"), sender=buyer)
+    # Clocks that must have run out for the calls anyone may make.
+    expired = open_deal(escrow, chain, admin, money=eth, buyer=b, supplier=s, quantity=3, unit_price=10**15,
+                        ship_in=DAY, grace_period=0)
+    ripe = open_deal(escrow, chain, admin, money=eth, buyer=b, supplier=s, quantity=3, unit_price=10**15,
+                     stage="shipped", review_period=DAY)
+    old = open_deal(escrow, chain, admin, money=eth, buyer=b, supplier=s, quantity=3, unit_price=10**15,
+                    stage="disputed")
+    chain.pending_timestamp += escrow.arbitration_timeout() + 1
+    chain.mine()
+
+    # Clocks still running, made after the jump.
+    mine = open_deal(escrow, chain, admin, money=hook, buyer=c, supplier=s, quantity=10, unit_price=1_000,
+                     stage="shipped", lot_quantity=2)  # the claimer buys
+    escrow.ship(mine.order_id, 2, h("ASN-2"), sender=supplier)
+    hook_token.mint(claimer, 10**9, sender=admin)
+    c.do(hook_token, "approve", escrow.address, 10**9)
+    theirs = open_deal(escrow, chain, admin, money=eth, buyer=b, supplier=c, quantity=5, unit_price=10**15)
+    escrow.propose_agreement(make_terms(claimer, valid_until=chain.pending_timestamp + FAR), sender=buyer)
+    proposed = escrow.agreement_count()
+    judged = open_deal(escrow, chain, admin, money=eth, buyer=b, supplier=s, quantity=4, unit_price=10**15,
+                       stage="shipped", lot_quantity=1, shipment_hash=h("ASN-C1"))
+    escrow.ship(judged.order_id, 1, h("ASN-C2"), sender=supplier)
+    escrow.dispute(judged.order_id, 2, h("dent"), sender=buyer)
+    deadline = chain.pending_timestamp + FAR
+    signature = sign_receipt(buyer, chain.chain_id, escrow.address, judged.order_id, 1, h("ASN-C1"), h("GRN-S"), deadline)
+    trigger = open_deal(escrow, chain, admin, money=hook, buyer=b, supplier=s, payees=[(claimer, 2_000)],
+                        quantity=5, unit_price=1_000, stage="shipped")
+    claimer.set_mode(2, sender=admin)
+    assert escrow.credit_of(claimer, ZERO) == 10**15 and escrow.credit_of(claimer, hook_token) == 10**15
+    lens = project.MockStatefulLens.deploy(sender=admin)
+
+    now = chain.pending_timestamp
+    args: dict[str, tuple] = {
+        "propose_agreement": (make_terms(supplier, valid_until=now + FAR),),
+        "accept_agreement": (proposed, []),
+        "close_agreement": (mine.agreement_id,),
+        "create_order": (mine.agreement_id, 1, now + 7 * DAY, h("PO-re")),
+        "decline_order": (theirs.order_id,),
+        "refund_expired": (expired.order_id,),
+        "assign_payout": (theirs.order_id, stranger.address),
+        "ship": (theirs.order_id, 1, h("ASN-re")),
+        "receive_goods": (mine.order_id, 1, h("GR-re")),
+        "confirm_delivery": (mine.order_id, 1, h("GRN-re")),
+        "confirm_delivery_signed": (judged.order_id, 1, h("GRN-S"), deadline, signature),
+        "release": (ripe.order_id, 1),
+        "dispute": (mine.order_id, 2, h("dent")),
+        "resolve": (judged.order_id, 2, 5_000),
+        "resolve_expired": (old.order_id, 1),
+        "claim": (hook_token.address,),
+        "claim_to": (hook_token.address, stranger.address),
+        "pause": (),
+        "unpause": (),
+        "set_arbitration_timeout": (7 * DAY,),
+        "grantRole": (escrow.ARBITER_ROLE(), stranger.address),
+        "revokeRole": (escrow.ARBITER_ROLE(), arbiter.address),
+        "renounceRole": (escrow.ARBITER_ROLE(), claimer.address),
+        # views: any existing ids
+        "get_agreement": (1,), "payees_of": (1,), "get_order": (1,), "get_lot": (1, 1), "deadlines": (1, 1),
+        "credit_of": (claimer.address, ZERO), "receipt_digest": (1, 1, h("x"), 1),
+        "hasRole": (escrow.ARBITER_ROLE(), claimer.address), "getRoleAdmin": (escrow.ARBITER_ROLE(),),
+        "supportsInterface": (bytes.fromhex("01ffc9a7"),),
+    }
+    prepare: dict[str, Callable[[], Any]] = {"unpause": lambda: escrow.pause(sender=admin)}
+    return World(claimer=claimer, party=c, args=args, prepare=prepare, trigger=trigger, lens=lens,
+                 tokens=[ZERO, hook_token.address], hook=hook_token, buyer=buyer, supplier=supplier)
 
 
-def parties(role, hostile, buyer, supplier, sub1, sub2):
+def picture(world: World, escrow: Any, chain: Any) -> tuple:
+    """Every agreement, order and lot (with clocks) as the escrow reports them."""
+    return lens_picture(chain, world.lens, escrow)
+
+
+def test_reentry_matrix__every_state_changing_function_has_a_ready_call(world):
+    """The matrix is generated from the ABI: a function added to the escrow gets its cases at once,
+    and fails them until the world below has a call for it that succeeds outside a push."""
+    functions = _abi()
+    stateful = {n for n, item in functions.items() if item.stateMutability not in ("view", "pure")}
+    assert not stateful - world.args.keys(), f"no ready call for: {sorted(stateful - world.args.keys())}"
+    assert UNLOCKED <= set(functions), f"names no longer in the ABI: {sorted(UNLOCKED - set(functions))}"
+    assert not (stateful & UNLOCKED) - {"grantRole", "revokeRole", "renounceRole"}
+
+
+@pytest.mark.parametrize("fn,trigger", _cases())
+def test_reentry__every_function_during_a_push__refused_by_the_lock_or_harmless(
+    fn, trigger, world, escrow, chain, buyer, admin
+):
+    item = _abi()[fn]
+    view = item.stateMutability in ("view", "pure")
+    if not view:
+        assert fn in world.args, f"{fn} is state-changing and has no ready arguments in the re-entry world"
+    args = world.args.get(fn, ())
+    assert len(args) == len(item.inputs), f"{fn}: arguments {args} for inputs {item.inputs}"
+    if fn in world.prepare:
+        world.prepare[fn]()
+    claimer = world.claimer
+    claimer.set_reentry(escrow, calldata(escrow, fn, *args), sender=admin)
+    before = picture(world, escrow, chain)
+
+    if trigger == "claim":
+        tx = world.party.do(escrow, "claim", ZERO)
+        assert events_of(tx, "Claimed") == [escrow.Claimed(account=claimer.address, token=ZERO, amount=10**15)]
+    else:
+        tx = escrow.confirm_delivery(world.trigger.order_id, 1, h("GRN-T"), sender=buyer)
+        assert pushes(tx) == [("Paid", claimer.address, 1_000), ("Paid", world.supplier.address, 4_000)]
+
+    assert claimer.attempts() == 1
+    if fn in UNLOCKED:
+        # Outside the lock: a view, or a role change by a role admin — never money, agreements,
+        # orders or lots. (Had it reverted, that is harmless too.)
+        assert view or fn in ("grantRole", "revokeRole", "renounceRole"), f"{fn} is outside the lock"
+    else:
+        assert (claimer.successes(), claimer.last_return()) == (0, b""), (
+            f"{fn} re-entered during a {trigger} push: the lock must refuse with a bare revert"
+        )
+    after = picture(world, escrow, chain)
+    if trigger == "claim":
+        assert after == before, f"re-entering {fn} changed an agreement, an order or a lot"
+    else:
+        lots_before = [row for row in before[2][0] if row[0] != world.trigger.order_id]
+        lots_after = [row for row in after[2][0] if row[0] != world.trigger.order_id]
+        assert (after[0], after[1], lots_after) == (before[0], before[1], lots_before)
+    assert escrow.get_lot(world.trigger.order_id, 1).status == (
+        LOT["COMPLETED"] if trigger == "token_push" else LOT["SHIPPED"]
+    )
+
+    # The re-entered call was a good one: made outside the push, it goes through.
+    if not view and not (fn in UNLOCKED and claimer.successes()):
+        world.party.do(escrow, fn, *args)
+
+
+# ---------------------------------------------------------------- the same call, every path, every seat
+
+
+CASES = [
+    ("decline", "buyer"),
+    ("refund_expired", "buyer"),
+    ("receive", "sub"),
+    ("receive", "supplier"),
+    ("receive", "assignee"),
+    ("confirm", "sub"),
+    ("confirm", "supplier"),
+    ("confirm", "assignee"),
+    ("release", "sub"),
+    ("release", "assignee"),
+    ("resolve", "sub"),
+    ("resolve", "buyer"),
+    ("resolve", "assignee"),
+    ("resolve_expired", "supplier"),
+    ("resolve_expired", "buyer"),
+]
+STAGE = {"decline": "created", "refund_expired": "created", "receive": "created", "confirm": "shipped",
+         "release": "shipped", "resolve": "disputed", "resolve_expired": "disputed"}
+PRICE = 10**16 + 7  # odd, so that rounding dust goes somewhere
+
+
+def hostile_deal(escrow, chain, registry, oem, certifier, admin, buyer, supplier, sub1, sub2, contract, role, money):
+    hostile = Party(contract, admin)
+    if role in ("buyer", "supplier"):
+        seat(registry, oem, certifier, chain, contract, supplier=role == "supplier")
     b = hostile if role == "buyer" else Party(buyer)
     s = hostile if role == "supplier" else Party(supplier)
-    first = hostile.account if role == "sub" else sub1
-    return b, s, [(first, 2_500), (sub2, 1_234)]
+    first = contract if role == "sub" else sub1
+    return open_deal(escrow, chain, admin, money=money, buyer=b, supplier=s, payees=[(first, 2_500), (sub2, 1_234)],
+                     quantity=3, unit_price=PRICE, stage="created")
+
+
+def walk(escrow, chain, deal, path, role, contract):
+    """Assigns the payout when the hostile contract is the assignee, then walks to the path's stage."""
+    holder = deal.supplier.address
+    if role == "assignee":
+        deal.supplier.do(escrow, "assign_payout", deal.order_id, contract.address)
+        holder = contract.address
+    if STAGE[path] in ("shipped", "disputed"):
+        deal.supplier.do(escrow, "ship", deal.order_id, deal.quantity, h("ASN"))
+        deal.lots.append(1)
+    if STAGE[path] == "disputed":
+        deal.buyer.do(escrow, "dispute", deal.order_id, 1, h("dent"))
+    return holder
 
 
 @pytest.mark.parametrize("path,role", CASES)
 def test_payout__receiver_reentering_same_call_under_eth_stipend__paid_once(
-    path, role, ctx, project, registry, oem, certifier, admin, buyer, supplier, sub1, sub2, chain
+    path, role, escrow, project, registry, oem, certifier, admin, buyer, supplier, sub1, sub2, arbiter, stranger, chain
 ):
-    """The stipend alone does not stop a re-entry: the escrow's address is warm, so a receiver whose
-    re-entry calldata fits in two storage words (36 bytes) re-enters inside 12 300 gas and only the
-    lock refuses it (mode 3 would revert, and turn the payment into a credit, had it succeeded).
-    A 68-byte re-entry runs out of stipend: the payment is deferred, then claimed with full gas, and
-    the re-entry, attempted again there, fails on the lock once more."""
-    escrow = ctx.escrow
-    receiver = project.MockReceiver.deploy(3, sender=admin)
-    hostile = seat(registry, oem, certifier, chain, receiver, role, admin)
-    b, s, subs = parties(role, hostile, buyer, supplier, sub1, sub2)
-    escrow_before = chain.provider.get_balance(escrow.address)
-    order_id = open_order(ctx, Money("eth", None), AMOUNT, b, s, subs, STAGE_FOR[path])
-    method, args = final_call(path, order_id)
+    """Under the stipend a receiver re-entering with a one-word call (decline, refund) reaches the
+    escrow and only the lock refuses it (mode 3 reverts — and turns the payment into a credit —
+    only if a re-entry succeeded). A longer re-entry runs the receiver out of stipend: the payment
+    is deferred, then claimed with all the gas, and the re-entry, tried again there, meets the lock."""
+    receiver = project.MockReceiver.deploy(0, sender=admin)
+    deal = hostile_deal(escrow, chain, registry, oem, certifier, admin, buyer, supplier, sub1, sub2, receiver, role,
+                        Money("eth", None))
+    holder = walk(escrow, chain, deal, path, role, receiver)
+    method, args = final_call(path, deal)
     data = calldata(escrow, method, *args)
     receiver.set_reentry(escrow, data, sender=admin)
-    expected = expected_payout(path, AMOUNT, b.address, s.address, [(a.address, bps) for a, bps in subs])
-    others = {a: chain.provider.get_balance(a) for a in expected if a != receiver.address}
-    mine = expected[receiver.address]
+    receiver.set_mode(3, sender=admin)
+    expected = summed(expected_for(path, deal, holder))
+    mine = expected.pop(receiver.address)
+    before = {a: chain.provider.get_balance(a) for a in expected}
+    escrow_before = chain.provider.get_balance(escrow.address)
 
-    tx = finish(ctx, path, order_id, b)
+    tx = finish(escrow, chain, path, deal, arbiter, stranger)
 
-    assert escrow.status(order_id) == STATUS[FINAL[path]]
-    for account, before in others.items():  # none of them sent the final transaction
-        assert chain.provider.get_balance(account) == before + expected[account]
+    for account, amount in expected.items():  # none of them sent the settling transaction
+        if account != getattr(tx, "sender", None):
+            assert chain.provider.get_balance(account) == before[account] + amount
     if len(data) == 36:
         assert payments(tx, "PaymentDeferred") == []
-        assert sorted(payments(tx)) == sorted(expected.items())
         assert chain.provider.get_balance(receiver.address) == mine
         assert escrow.credit_of(receiver, ZERO) == 0
-        with ape.reverts("escrow: nothing to claim"):
-            Party(receiver, admin).do(escrow, "claim", ZERO)
     else:
-        assert len(data) == 68
         assert payments(tx, "PaymentDeferred") == [(receiver.address, mine)]
-        assert sorted(payments(tx)) == sorted((a, v) for a, v in expected.items() if a != receiver.address)
         assert escrow.credit_of(receiver, ZERO) == mine
-        assert chain.provider.get_balance(receiver.address) == 0
 
         claim = Party(receiver, admin).do(escrow, "claim", ZERO)
 
@@ -127,113 +321,47 @@ def test_payout__receiver_reentering_same_call_under_eth_stipend__paid_once(
         assert events_of(claim, "Paid") == []
         assert chain.provider.get_balance(receiver.address) == mine
         assert escrow.credit_of(receiver, ZERO) == 0
-    assert chain.provider.get_balance(escrow.address) == escrow_before
+    assert chain.provider.get_balance(escrow.address) == escrow_before - sum(expected.values()) - mine
+
+
+def payments(tx, name="Paid"):
+    return [(e.payee, e.amount) for e in events_of(tx, name)]
 
 
 @pytest.mark.parametrize("path,role", CASES)
 def test_payout__hook_token_payee_reentering_same_call__lock_refuses_and_pays_once(
-    path, role, ctx, project, registry, oem, certifier, admin, buyer, supplier, sub1, sub2, chain, hook_token
+    path, role, escrow, project, registry, oem, certifier, admin, buyer, supplier, sub1, sub2, arbiter, stranger, chain,
+    hook_token,
 ):
-    escrow = ctx.escrow
-    claimer = project.MockAdvClaimer.deploy(2, sender=admin)
-    hostile = seat(registry, oem, certifier, chain, claimer, role, admin)
-    b, s, subs = parties(role, hostile, buyer, supplier, sub1, sub2)
-    money = Money("hook", hook_token)
-    order_id = open_order(ctx, money, AMOUNT, b, s, subs, STAGE_FOR[path])
-    method, args = final_call(path, order_id)
+    claimer = project.MockAdvClaimer.deploy(0, sender=admin)
+    deal = hostile_deal(escrow, chain, registry, oem, certifier, admin, buyer, supplier, sub1, sub2, claimer, role,
+                        Money("hook", hook_token))
+    holder = walk(escrow, chain, deal, path, role, claimer)
+    method, args = final_call(path, deal)
     claimer.set_reentry(escrow, calldata(escrow, method, *args), sender=admin)
-    hook_token.set_hook(claimer, True, sender=admin)
-    expected = expected_payout(path, AMOUNT, b.address, s.address, [(a.address, bps) for a, bps in subs])
-    before = {a: hook_token.balanceOf(a) for a in expected}
-
-    tx = finish(ctx, path, order_id, b)
-
-    assert claimer.attempts() == 1
-    assert claimer.successes() == 0
-    assert claimer.last_return() == b""  # the lock's bare revert, not an "escrow: ..." reason
-    assert payments(tx, "PaymentDeferred") == []
-    assert sorted(payments(tx)) == sorted(expected.items())
-    for account, amount in expected.items():
-        assert hook_token.balanceOf(account) == before[account] + amount
-    assert hook_token.balanceOf(escrow) == 0
-    assert escrow.credit_of(claimer, hook_token) == 0
-    assert escrow.status(order_id) == STATUS[FINAL[path]]
-
-
-def test_push__hook_token_payee_reentering_another_ready_order__lock_refuses(
-    ctx, project, admin, buyer, supplier, sub1, stranger, chain, hook_token
-):
-    """The re-entered call would be legitimate on its own (release of a ripe order): only the lock stops it."""
-    escrow = ctx.escrow
-    claimer = project.MockAdvClaimer.deploy(2, sender=admin)
-    money = Money("hook", hook_token)
-    ripe = open_order(ctx, money, 1_000, Party(buyer), Party(supplier), [], "shipped")
-    order_id = open_order(ctx, money, 2_000, Party(buyer), Party(supplier), [(claimer, 5_000)], "shipped")
-    chain.pending_timestamp = escrow.get_order(ripe).shipped_at + 3 * DAY + 1
-    claimer.set_reentry(escrow, calldata(escrow, "release", ripe), sender=admin)
-    hook_token.set_hook(claimer, True, sender=admin)
-
-    tx = escrow.confirm_delivery(order_id, h("GRN"), sender=buyer)
-
-    assert (claimer.attempts(), claimer.successes(), claimer.last_return()) == (1, 0, b"")
-    assert payments(tx) == [(claimer.address, 1_000), (supplier.address, 1_000)]
-    assert escrow.status(ripe) == STATUS["SHIPPED"]
-    assert hook_token.balanceOf(escrow) == 1_000
-    # Outside the push the same call goes through.
-    escrow.release(ripe, sender=stranger)
-    assert escrow.status(ripe) == STATUS["COMPLETED"]
-    assert hook_token.balanceOf(escrow) == 0
-
-
-def test_push__payee_reading_views_mid_payout__read_only_reentrancy_refused(
-    ctx, project, admin, buyer, supplier, chain, hook_token
-):
-    """Views are behind the lock too: nobody can read a half-finished payout."""
-    escrow = ctx.escrow
-    claimer = project.MockAdvClaimer.deploy(2, sender=admin)
-    money = Money("hook", hook_token)
-    order_id = open_order(ctx, money, 3_000, Party(buyer), Party(supplier), [(claimer, 1_000)], "shipped")
-    claimer.set_reentry(escrow, calldata(escrow, "credit_of", claimer.address, hook_token.address), sender=admin)
-    hook_token.set_hook(claimer, True, sender=admin)
-
-    tx = escrow.confirm_delivery(order_id, h("GRN"), sender=buyer)
-
-    assert (claimer.attempts(), claimer.successes(), claimer.last_return()) == (1, 0, b"")
-    assert payments(tx) == [(claimer.address, 300), (supplier.address, 2_700)]
-
-
-def test_claim__claimer_reentering_claim_with_full_gas__paid_once(ctx, project, admin, buyer, supplier, chain):
-    escrow = ctx.escrow
-    claimer = project.MockAdvClaimer.deploy(1, sender=admin)  # refuses the push: its share becomes a credit
-    amount = 5 * 10**17 + 3
-    order_id = open_order(ctx, Money("eth", None), amount, Party(buyer), Party(supplier), [(claimer, 4_000)], "shipped")
-    tx = escrow.confirm_delivery(order_id, h("GRN"), sender=buyer)
-    share = amount * 4_000 // 10_000
-    assert payments(tx, "PaymentDeferred") == [(claimer.address, share)]
     claimer.set_mode(2, sender=admin)
-    claimer.set_reentry(escrow, calldata(escrow, "claim", ZERO), sender=admin)
-    escrow_before = chain.provider.get_balance(escrow.address)
+    hook_token.set_hook(claimer, True, sender=admin)
+    expected = expected_for(path, deal, holder)
+    before = {a: hook_token.balanceOf(a) for a, _ in expected}
 
-    claim = Party(claimer, admin).do(escrow, "claim", ZERO)
+    tx = finish(escrow, chain, path, deal, arbiter, stranger)
 
     assert (claimer.attempts(), claimer.successes(), claimer.last_return()) == (1, 0, b"")
-    assert events_of(claim, "Claimed") == [escrow.Claimed(account=claimer.address, token=ZERO, amount=share)]
-    assert chain.provider.get_balance(claimer.address) == share
-    assert chain.provider.get_balance(escrow.address) == escrow_before - share
-    assert escrow.credit_of(claimer, ZERO) == 0
+    assert pushes(tx) == [("Paid", a, v) for a, v in expected]
+    for account, amount in summed(expected).items():
+        assert hook_token.balanceOf(account) == before[account] + amount
+    assert escrow.credit_of(claimer, hook_token) == 0
 
 
 def test_claim_to__recipient_reentering_its_own_claim__refused_and_its_credit_kept(
-    ctx, project, admin, buyer, supplier, chain
+    escrow, project, admin, buyer, supplier, chain
 ):
     """A recipient with a credit of its own cannot collect it from inside somebody else's claim_to."""
-    escrow = ctx.escrow
     payer = project.MockAdvClaimer.deploy(1, sender=admin)
     recipient = project.MockAdvClaimer.deploy(1, sender=admin)
-    order_id = open_order(
-        ctx, Money("eth", None), 10_000, Party(buyer), Party(supplier), [(payer, 1_000), (recipient, 2_000)], "shipped"
-    )
-    escrow.confirm_delivery(order_id, h("GRN"), sender=buyer)
+    deal = open_deal(escrow, chain, admin, money=Money("eth", None), buyer=Party(buyer), supplier=Party(supplier),
+                     payees=[(payer, 1_000), (recipient, 2_000)], quantity=1, unit_price=10_000, stage="shipped")
+    escrow.confirm_delivery(deal.order_id, 1, h("GRN"), sender=buyer)
     assert (escrow.credit_of(payer, ZERO), escrow.credit_of(recipient, ZERO)) == (1_000, 2_000)
     recipient.set_mode(2, sender=admin)
     recipient.set_reentry(escrow, calldata(escrow, "claim", ZERO), sender=admin)
@@ -249,46 +377,25 @@ def test_claim_to__recipient_reentering_its_own_claim__refused_and_its_credit_ke
     assert escrow.credit_of(recipient, ZERO) == 0
 
 
-def test_claim__hook_token_claimer_reentering_claim__paid_once(ctx, project, admin, buyer, supplier, chain, hook_token):
-    escrow = ctx.escrow
-    claimer = project.MockAdvClaimer.deploy(1, sender=admin)
-    hook_token.set_hook(claimer, True, sender=admin)  # mode 1: the hook reverts, so the push fails
-    money = Money("hook", hook_token)
-    order_id = open_order(ctx, money, 7_777, Party(buyer), Party(supplier), [(claimer, 5_000)], "shipped")
-    tx = escrow.confirm_delivery(order_id, h("GRN"), sender=buyer)
-    assert payments(tx, "PaymentDeferred") == [(claimer.address, 3_888)]
-    assert hook_token.balanceOf(escrow) == 3_888
-    claimer.set_mode(2, sender=admin)
-    claimer.set_reentry(escrow, calldata(escrow, "claim", hook_token.address), sender=admin)
-
-    claim = Party(claimer, admin).do(escrow, "claim", hook_token.address)
-
-    assert (claimer.attempts(), claimer.successes(), claimer.last_return()) == (1, 0, b"")
-    assert events_of(claim, "Claimed") == [escrow.Claimed(account=claimer.address, token=hook_token.address, amount=3_888)]
-    assert hook_token.balanceOf(claimer) == 3_888
-    assert hook_token.balanceOf(escrow) == 0
-    assert escrow.credit_of(claimer, hook_token) == 0
-
-
 def test_payout__payee_with_credit_reentering_claim_under_stipend__lock_refuses(
-    ctx, project, admin, buyer, supplier, chain
+    escrow, project, admin, buyer, supplier, chain
 ):
     """A payee already owed a credit re-enters claim() from inside a later ETH payout (36 bytes of
     calldata fit in the stipend): the lock refuses, the payout stands, the credit is paid once."""
-    escrow = ctx.escrow
     receiver = project.MockReceiver.deploy(1, sender=admin)
     eth = Money("eth", None)
-    first = open_order(ctx, eth, 1_000, Party(buyer), Party(supplier), [(receiver, 5_000)], "shipped")
-    escrow.confirm_delivery(first, h("GRN"), sender=buyer)
+    first = open_deal(escrow, chain, admin, money=eth, buyer=Party(buyer), supplier=Party(supplier),
+                      payees=[(receiver, 5_000)], quantity=1, unit_price=1_000, stage="shipped")
+    escrow.confirm_delivery(first.order_id, 1, h("GRN"), sender=buyer)
     assert escrow.credit_of(receiver, ZERO) == 500
     receiver.set_mode(3, sender=admin)
     receiver.set_reentry(escrow, calldata(escrow, "claim", ZERO), sender=admin)
-    second = open_order(ctx, eth, 2_000, Party(buyer), Party(supplier), [(receiver, 5_000)], "shipped")
+    second = open_deal(escrow, chain, admin, money=eth, buyer=Party(buyer), supplier=Party(supplier),
+                       payees=[(receiver, 5_000)], quantity=1, unit_price=2_000, stage="shipped")
 
-    tx = escrow.confirm_delivery(second, h("GRN"), sender=buyer)
+    tx = escrow.confirm_delivery(second.order_id, 1, h("GRN"), sender=buyer)
 
-    assert payments(tx) == [(receiver.address, 1_000), (supplier.address, 1_000)]
-    assert payments(tx, "PaymentDeferred") == []
+    assert pushes(tx) == [("Paid", receiver.address, 1_000), ("Paid", supplier.address, 1_000)]
     assert events_of(tx, "Claimed") == []
     assert chain.provider.get_balance(receiver.address) == 1_000
     assert escrow.credit_of(receiver, ZERO) == 500
@@ -296,4 +403,3 @@ def test_payout__payee_with_credit_reentering_claim_under_stipend__lock_refuses(
     claim = Party(receiver, admin).do(escrow, "claim", ZERO)
     assert events_of(claim, "Claimed") == [escrow.Claimed(account=receiver.address, token=ZERO, amount=500)]
     assert chain.provider.get_balance(receiver.address) == 1_500
-    assert chain.provider.get_balance(escrow.address) == 0
