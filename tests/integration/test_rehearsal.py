@@ -40,8 +40,8 @@ def test_rehearsal_deploy__first_run__writes_record_for_the_node_chain(report):
     assert record["deployer"] == report.deployer
     assert record["admin"] == report.actors["ops"] != report.deployer
     assert report.code_sizes["registry"] > 0 and report.code_sizes["escrow"] > 0
-    # two deployments, three role grants, the timeout, two admin grants and two renunciations
-    assert report.nonce_after_first == 10
+    # three deployments (with the DataAnchor), three role grants, the timeout, two admin grants and two renunciations
+    assert report.nonce_after_first == 11
     assert [change["action"] for change in record["roles"]].count("renounce") == 2
 
 
