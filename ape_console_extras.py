@@ -3,10 +3,16 @@
     ape console --network ethereum:sepolia:node
     In [1]: registry.latest_version(part_id("PN-4711"))
 
+    In [2]: escrow.propose_agreement(agreement_terms(supplier=..., part_id=..., version=1,
+       ...:     unit_price="0.0125", max_quantity=1_000, valid_until=..., review_period="3d"), sender=oem)
+    In [3]: preview_lot_payout(escrow, order_id=1, lot=1)
+
 With a deployment file for the connected network (deployments/<ecosystem>-<network>.json, or
 the folder named by $FACTORYCHAIN_DEPLOYMENTS) the namespace holds ``registry``, ``escrow``,
-``deployment`` and the role ids; the SDK helpers are there either way. Without one, or when the
-file does not match the chain, one line says so and the console starts normally.
+``deployment`` and the role ids; the SDK helpers are there either way: design sharing, the
+escrow v2 helpers (agreement terms from human values, payee shares, lot receipts, relay, payout
+previews) and the status names. Without a record, or when the file does not match the chain,
+one line says so and the console starts normally.
 """
 
 from __future__ import annotations
@@ -24,10 +30,24 @@ def ape_init_extras(project: Any, networks: Any) -> dict[str, Any]:
         load_deployment,
         role_id,
     )
+    from factorychain.orders import (
+        AGREEMENT_STATUS,
+        LOT_STATUS,
+        lot_transfers,
+        order_confirmers,
+        order_terms,
+        penalty_if_shipped,
+        preview_lot_payout,
+        receive_transfers,
+        relay_receipt,
+        sign_lot_receipt,
+    )
+    from factorychain.payouts import late_penalty_bps, lot_payout
     from factorychain.receipts import sign_receipt
     from factorychain.sharing import publish_design
     from factorychain.spec import part_id, spec_hash
     from factorychain.store import LocalStore
+    from factorychain.terms import agreement_terms, format_amount, parse_amount, payee_shares
 
     extras: dict[str, Any] = {
         "factorychain": factorychain,
@@ -37,6 +57,23 @@ def ape_init_extras(project: Any, networks: Any) -> dict[str, Any]:
         "publish_design": publish_design,
         "LocalStore": LocalStore,
         "deploy_suite": deploy_suite,
+        # Escrow v2: agreements, call-offs, lots.
+        "agreement_terms": agreement_terms,
+        "payee_shares": payee_shares,
+        "parse_amount": parse_amount,
+        "format_amount": format_amount,
+        "order_terms": order_terms,
+        "order_confirmers": order_confirmers,
+        "sign_lot_receipt": sign_lot_receipt,
+        "relay_receipt": relay_receipt,
+        "lot_payout": lot_payout,
+        "late_penalty_bps": late_penalty_bps,
+        "preview_lot_payout": preview_lot_payout,
+        "lot_transfers": lot_transfers,
+        "receive_transfers": receive_transfers,
+        "penalty_if_shipped": penalty_if_shipped,
+        "AGREEMENT_STATUS": AGREEMENT_STATUS,
+        "LOT_STATUS": LOT_STATUS,
         **{name: role_id(name) for name in ROLE_CONTRACTS},
     }
     try:

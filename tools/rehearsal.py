@@ -289,7 +289,9 @@ CONSOLE_PROBE = (
     "'ops_admin': registry.hasRole(DEFAULT_ADMIN_ROLE, '{ops}') and escrow.hasRole(DEFAULT_ADMIN_ROLE, '{ops}'), "
     "'deployer_admin': registry.hasRole(DEFAULT_ADMIN_ROLE, '{deployer}') or escrow.hasRole(DEFAULT_ADMIN_ROLE, '{deployer}'), "
     "'arbitration_timeout': escrow.arbitration_timeout(), "
-    "'spec_hash': spec_hash(b'rehearsal').hex(), 'sign_receipt': callable(sign_receipt)}))"
+    "'spec_hash': spec_hash(b'rehearsal').hex(), 'sign_receipt': callable(sign_receipt), "
+    "'escrow_version': escrow.VERSION(), 'receipt_domain': escrow.eip712Domain()[2], "
+    "'v2_helpers': all(map(callable, (agreement_terms, payee_shares, sign_lot_receipt, preview_lot_payout)))}))"
 )
 
 
@@ -382,6 +384,9 @@ def rehearse(workdir: Path, echo: Callable[[str], None] = lambda _line: None) ->
             "ops_admin": True,
             "deployer_admin": False,
             "arbitration_timeout": 14 * 86_400,
+            "escrow_version": "2.0.0",
+            "receipt_domain": "2",
+            "v2_helpers": True,
         }
         for key, value in expected.items():
             _check(report.console_values.get(key) == value, f"console: {key} is {report.console_values.get(key)!r}", report.console)

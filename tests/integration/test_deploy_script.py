@@ -374,6 +374,10 @@ def test_console_extras__with_record__contracts_roles_and_sdk_in_scope(project, 
     assert namespace["ARBITER_ROLE"] == result.escrow.ARBITER_ROLE()
     assert namespace["spec_hash"](b"x") == keccak(b"x")
     assert callable(namespace["sign_receipt"]) and namespace["factorychain"].__name__ == "factorychain"
+    # Escrow v2 helpers and status names.
+    assert namespace["escrow"].VERSION() == "2.0.0"
+    assert all(callable(namespace[name]) for name in ("agreement_terms", "payee_shares", "sign_lot_receipt", "preview_lot_payout"))
+    assert namespace["LOT_STATUS"][1] == "SHIPPED" and namespace["AGREEMENT_STATUS"][2] == "ACTIVE"
     out = capsys.readouterr().out
     assert f"FactoryChain on ethereum:local (chain id {result.deployment.chain_id})" in out
 

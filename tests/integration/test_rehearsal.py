@@ -82,3 +82,5 @@ def test_rehearsal_console__extras_load_contracts_roles_and_sdk(report):
     assert values["arbitration_timeout"] == 14 * 86_400
     assert values["spec_hash"] == keccak(b"rehearsal").hex()
     assert values["sign_receipt"] is True
+    # Escrow v2 on the node, and its helpers in the console.
+    assert (values["escrow_version"], values["receipt_domain"], values["v2_helpers"]) == ("2.0.0", "2", True)
