@@ -73,6 +73,8 @@ ESCROW = "OrderEscrow"
 #: The data vault's anchor: no roles, no link to the others; recorded beside them.
 ANCHOR = "DataAnchor"
 ADMIN_ROLE_NAME = "DEFAULT_ADMIN_ROLE"
+#: Major version of the escrow interface this code speaks (``OrderEscrow.VERSION()``).
+ESCROW_MAJOR = "2"
 
 #: Which contract each role lives on. The admin role exists on both and is always handled on both.
 ROLE_CONTRACTS: dict[str, tuple[str, ...]] = {
@@ -332,6 +334,12 @@ def check_deployment(deployment: Deployment) -> None:
     if chain_id != deployment.chain_id:
         raise DeploymentError(
             f"{where} is for chain id {deployment.chain_id}, but the connected node reports chain id {chain_id}"
+        )
+    escrow_version = str(deployment.contracts.get(ESCROW, {}).get("version", ""))
+    if escrow_version and escrow_version.split(".")[0] != ESCROW_MAJOR:
+        raise DeploymentError(
+            f"{where} records OrderEscrow {escrow_version}, but this code speaks escrow v{ESCROW_MAJOR}; "
+            "deploy a new suite with `ape run deploy --fresh`"
         )
     provider = ManagerAccessMixin.network_manager.active_provider
     assert provider is not None  # dev: checked by _connected_network

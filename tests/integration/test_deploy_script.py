@@ -281,6 +281,18 @@ def test_load_deployment__escrow_wired_elsewhere__refused(project, admin, record
         load_deployment(project=project)
 
 
+def test_load_deployment__escrow_v1_record__refused_in_one_line(project, admin, records):
+    _suite(project, admin)
+    path = records / "ethereum-local.json"
+    data = json.loads(path.read_text())
+    data["contracts"]["OrderEscrow"]["version"] = "1.0.0"
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(DeploymentError, match="records OrderEscrow 1.0.0, but this code speaks escrow v2; deploy a new suite") as error:
+        load_deployment(project=project)
+    assert "\n" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
