@@ -1,16 +1,16 @@
-"""Who may call what: every state-changing function of both contracts × every actor.
+"""Who may call what: every state-changing function of both v2 contracts × every actor.
 
 The cases are generated from the compiled ABIs (functions whose stateMutability is nonpayable or
 payable), not from a list kept by hand, and checked against ``ACCESS`` below, which says for
 each function who may call it, with which arguments, and which reason everybody else gets. So:
 
-* a function added to a contract without a row here fails ``test_access_table__...`` and every
-  one of its matrix cases, and cannot escape the matrix;
+* a function added to either contract without a row here fails ``test_access_table__...`` and
+  every one of its matrix cases, and cannot escape the matrix (the coverage guard);
 * for each (function, actor) pair where the actor may not call, the call — made in a state where
   the rightful caller succeeds, which the ``rightful caller`` cases prove in the very same state —
   reverts with a non-empty reason equal to the expected phrase, and moves no money: every
   actor's and the escrow's ETH and token balance and every escrow credit is unchanged, except
-  the caller's ETH, which drops by exactly the transaction fee.
+  the caller's ETH, which drops by exactly the transaction fee (SPEC rule 4).
 
 Transactions are sent with raw ``eth_sendTransaction`` and the reason is read from Anvil's call
 tracer: Ape's own revert path builds a source traceback per revert (~0.5 s) and the matrix has
@@ -27,16 +27,17 @@ import pytest
 import requests
 from ape import chain
 from eth_abi import decode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 
-from conftest import DAY, PART_ID, SPEC_V1, SPEC_V2, URI_V1, URI_V2, ZERO, h
+from _adv_support import session_state_first, sign_receipt  # noqa: F401  (autouse)
+from conftest import DAY, PART_ID, SPEC_V1, SPEC_V2, UNIT_PRICE, URI_V1, URI_V2, ZERO, h, make_terms
 
 ACTORS = ("admin", "oem", "certifier", "buyer", "supplier", "sub1", "inspector", "arbiter", "stranger")
 ANYONE = frozenset(ACTORS)
 MISSING_ROLE = "access_control: account is missing role"
 RENOUNCE_OTHERS = "access_control: can only renounce roles for itself"
 NOT_OWNER = "registry: not part owner"
+CONFIRMERS = "escrow: not buyer or inspector"
+ORPHAN = h("PN-0042 orphaned hinge")
 TX_GAS = 3_000_000
 
 
@@ -61,26 +62,39 @@ def _only(*names: str) -> frozenset[str]:
 
 
 ACCESS: dict[tuple[str, str], Access] = {
-    # ------------------------------------------------------------ OrderEscrow
-    ("escrow", "create_order"): Access(
+    # ------------------------------------------------------------ OrderEscrow: agreements
+    ("escrow", "propose_agreement"): Access(
         # Anyone with access to the part may buy; the OEM owns the part and so has access.
         _only("buyer", "oem"),
-        lambda w, _: (
-            w.a["supplier"], PART_ID, 1, 10, ZERO, 10**18, w.now() + 30 * DAY, 3 * DAY, w.a["inspector"], h("PO-9")
-        ),
+        lambda w, _: (make_terms(w.a["supplier"], inspector=w.a["inspector"], valid_until=w.now() + 30 * DAY),),
         "escrow: buyer has no access",
-        value=10**18,
         reason_for={"supplier": "escrow: buyer is supplier"},
     ),
-    ("escrow", "cancel_order"): Access(_only("buyer"), lambda w, _: (w.orders["created"],), "escrow: not buyer"),
-    ("escrow", "accept_order"): Access(
-        _only("supplier"), lambda w, _: (w.orders["created"], [(w.a["sub1"], 1_000)]), "escrow: not supplier"
+    ("escrow", "accept_agreement"): Access(
+        _only("supplier"), lambda w, _: (w.ids["proposed"], [(w.a["sub1"], 1_000)]), "escrow: not supplier"
     ),
-    ("escrow", "mark_shipped"): Access(
-        _only("supplier"), lambda w, _: (w.orders["accepted"], h("ASN-9")), "escrow: not supplier"
+    ("escrow", "close_agreement"): Access(
+        _only("buyer", "supplier"), lambda w, _: (w.ids["agreement"],), "escrow: not a party"
+    ),
+    # ------------------------------------------------------------ call-off orders
+    ("escrow", "create_order"): Access(
+        _only("buyer"),
+        lambda w, _: (w.ids["agreement"], 10, w.now() + 30 * DAY, h("PO-9")),
+        "escrow: not buyer",
+        value=10 * UNIT_PRICE,
+    ),
+    ("escrow", "decline_order"): Access(_only("supplier"), lambda w, _: (w.ids["created"],), "escrow: not supplier"),
+    ("escrow", "refund_expired"): Access(ANYONE, lambda w, _: (w.ids["window_closed"],)),
+    ("escrow", "assign_payout"): Access(
+        _only("supplier"), lambda w, _: (w.ids["created"], w.a["oem"]), "escrow: not payout holder"
+    ),
+    # ------------------------------------------------------------ lots
+    ("escrow", "ship"): Access(_only("supplier"), lambda w, _: (w.ids["created"], 1, h("ASN-9")), "escrow: not supplier"),
+    ("escrow", "receive_goods"): Access(
+        _only("buyer", "inspector"), lambda w, _: (w.ids["created"], 1, h("GR-9")), CONFIRMERS
     ),
     ("escrow", "confirm_delivery"): Access(
-        _only("buyer", "inspector"), lambda w, _: (w.orders["shipped"], h("GRN-9")), "escrow: not buyer or inspector"
+        _only("buyer", "inspector"), lambda w, _: (w.ids["shipped"], 1, h("GRN-9")), CONFIRMERS
     ),
     ("escrow", "confirm_delivery_signed"): Access(
         # Anyone relays; what matters is who signed. Here each actor signs and relays its own receipt.
@@ -89,17 +103,18 @@ ACCESS: dict[tuple[str, str], Access] = {
         "escrow: invalid signature",
     ),
     ("escrow", "dispute"): Access(
-        _only("buyer", "inspector"), lambda w, _: (w.orders["shipped"], h("dent")), "escrow: not buyer or inspector"
+        _only("buyer", "inspector"), lambda w, _: (w.ids["shipped"], 1, h("dent")), CONFIRMERS
     ),
-    ("escrow", "resolve"): Access(_only("arbiter"), lambda w, _: (w.orders["disputed"], 6_000), MISSING_ROLE),
-    ("escrow", "release"): Access(ANYONE, lambda w, _: (w.orders["review_over"],)),
-    ("escrow", "refund_expired"): Access(ANYONE, lambda w, _: (w.orders["ship_by_passed"],)),
-    ("escrow", "resolve_expired"): Access(ANYONE, lambda w, _: (w.orders["arbitration_over"],)),
+    ("escrow", "resolve"): Access(_only("arbiter"), lambda w, _: (w.ids["disputed"], 1, 6_000), MISSING_ROLE),
+    ("escrow", "release"): Access(ANYONE, lambda w, _: (w.ids["review_over"], 1)),
+    ("escrow", "resolve_expired"): Access(ANYONE, lambda w, _: (w.ids["arbitration_over"], 1)),
+    # ------------------------------------------------------------ credits
     # Anyone may claim, but only their own credit: sub1 holds the only one.
     ("escrow", "claim"): Access(_only("sub1"), lambda w, _: (w.token.address,), "escrow: nothing to claim"),
     ("escrow", "claim_to"): Access(
         _only("sub1"), lambda w, _: (w.token.address, w.a["stranger"]), "escrow: nothing to claim"
     ),
+    # ------------------------------------------------------------ admin and roles
     ("escrow", "pause"): Access(_only("admin"), lambda w, _: (), MISSING_ROLE),
     ("escrow", "unpause"): Access(
         _only("admin"), lambda w, _: (), MISSING_ROLE, prepare=lambda w: w.escrow.pause(sender=w.accounts["admin"])
@@ -114,12 +129,16 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("escrow", "renounceRole"): Access(
         _only("arbiter"), lambda w, _: (w.escrow.ARBITER_ROLE(), w.a["arbiter"]), RENOUNCE_OTHERS
     ),
-    # ------------------------------------------------------------ PartRegistry
+    # ------------------------------------------------------------ PartRegistry (v2)
     ("registry", "register_part"): Access(
         _only("oem"), lambda w, _: (h("PN-0815 hinge"), SPEC_V1, URI_V1), MISSING_ROLE
     ),
     ("registry", "revise_part"): Access(_only("oem"), lambda w, _: (PART_ID, SPEC_V2, URI_V2), NOT_OWNER),
     ("registry", "transfer_part"): Access(_only("oem"), lambda w, _: (PART_ID, w.oem2.address), NOT_OWNER),
+    ("registry", "recover_part"): Access(
+        # The orphan's owner lost MANUFACTURER_ROLE; only the admin may hand the part on.
+        _only("admin"), lambda w, _: (ORPHAN, w.a["oem"]), MISSING_ROLE
+    ),
     ("registry", "grant_access"): Access(_only("oem"), lambda w, _: (PART_ID, w.a["stranger"]), NOT_OWNER),
     ("registry", "revoke_access"): Access(_only("oem"), lambda w, _: (PART_ID, w.a["buyer"]), NOT_OWNER),
     ("registry", "share_key"): Access(
@@ -186,7 +205,8 @@ def _reason(output: str | None) -> str:
 
 
 class World:
-    """Orders in every state a function needs, a credit for sub1, and raw-RPC helpers."""
+    """Agreements and orders in every state a function needs, a credit for sub1, an orphaned part,
+    and raw-RPC helpers."""
 
     def __init__(self, contracts: dict[str, Any], accounts: dict[str, Any], token: Any, lens: Any, oem2: Any):
         self.escrow = contracts["escrow"]
@@ -197,7 +217,7 @@ class World:
         self.token = token
         self.lens = lens
         self.oem2 = oem2
-        self.orders: dict[str, int] = {}
+        self.ids: dict[str, int] = {}
         # A keep-alive session that skips the proxy lookup web3 makes on every request.
         self._uri = chain.provider.web3.provider.endpoint_uri
         self._session = requests.Session()
@@ -213,19 +233,12 @@ class World:
         return int(self.rpc("eth_getBlockByNumber", ["pending", False])["timestamp"], 16)
 
     def signed_receipt(self, who: str) -> tuple:
-        order_id, receipt, deadline = self.orders["shipped"], h("GRN-signed"), self.now() + DAY
-        message = encode_typed_data(
-            domain_data={"name": "FactoryChain", "version": "1", "chainId": chain.chain_id,
-                         "verifyingContract": self.escrow.address},
-            message_types={"DeliveryReceipt": [
-                {"name": "orderId", "type": "uint256"},
-                {"name": "receiptHash", "type": "bytes32"},
-                {"name": "deadline", "type": "uint256"},
-            ]},
-            message_data={"orderId": order_id, "receiptHash": receipt, "deadline": deadline},
+        """`who` signs (v2 EIP-712, computed independently) a receipt for lot 1 of the shipped order."""
+        order_id, receipt, deadline = self.ids["shipped"], h("GRN-signed"), self.now() + DAY
+        signature = sign_receipt(
+            self.accounts[who], chain.chain_id, self.escrow.address, order_id, 1, h("ASN"), receipt, deadline
         )
-        signature = Account.sign_message(message, self.accounts[who].private_key).signature
-        return order_id, receipt, deadline, bytes(signature)
+        return order_id, 1, receipt, deadline, signature
 
     def money(self) -> dict[tuple[str, str, str], int]:
         """Every tracked balance and escrow credit: {(kind, account, token): amount}."""
@@ -267,45 +280,61 @@ def world(project, accounts, admin, oem, certifier, buyer, supplier, sub1, inspe
           registry, escrow, part, erc20) -> World:
     actors = dict(admin=admin, oem=oem, certifier=certifier, buyer=buyer, supplier=supplier, sub1=sub1,
                   inspector=inspector, arbiter=arbiter, stranger=stranger)
-    oem2 = accounts.generate_test_account()
-    registry.grantRole(registry.MANUFACTURER_ROLE(), oem2, sender=admin)
+    oem2, oem3 = accounts.generate_test_account(), accounts.generate_test_account()
+    oem3.balance = 10**20
+    manufacturer = registry.MANUFACTURER_ROLE()
+    registry.grantRole(manufacturer, oem2, sender=admin)
+    registry.grantRole(manufacturer, oem3, sender=admin)
+    registry.register_part(ORPHAN, SPEC_V1, URI_V1, sender=oem3)
+    registry.revokeRole(manufacturer, oem3, sender=admin)  # its part can now only be recovered
     lens = project.MockStatefulLens.deploy(sender=admin)
     w = World({"escrow": escrow, "registry": registry}, actors, erc20, lens, oem2)
+    w.rpc("anvil_impersonateAccount", [oem3.address])  # raw transactions need an unlocked sender
+    w.oem3 = oem3
 
-    def order(stage: str, ship_in: int = 60 * DAY, review: int = 30 * DAY) -> int:
-        tx = escrow.create_order(supplier, part, 1, 10, ZERO, 10**18, chain.pending_timestamp + ship_in, review,
-                                 inspector, h("PO"), sender=buyer, value=10**18)
-        order_id = tx.return_value
-        if stage in ("accepted", "shipped", "disputed"):
-            escrow.accept_order(order_id, [(sub1, 1_000)], sender=supplier)
+    def agreement(token: Any = ZERO, accept: bool = True, **terms: Any) -> int:
+        escrow.propose_agreement(
+            make_terms(supplier, token=token, inspector=inspector, valid_until=chain.pending_timestamp + 365 * DAY,
+                       **terms),
+            sender=buyer,
+        )
+        agreement_id = escrow.agreement_count()
+        if accept:
+            escrow.accept_agreement(agreement_id, [(sub1, 1_000)], sender=supplier)
+        return agreement_id
+
+    w.ids["agreement"] = agreement()
+    w.ids["proposed"] = agreement(accept=False)
+
+    def order(stage: str, ship_in: int = 60 * DAY) -> int:
+        escrow.create_order(w.ids["agreement"], 10, chain.pending_timestamp + ship_in, h("PO"), sender=buyer,
+                            value=10 * UNIT_PRICE)
+        order_id = escrow.order_count()
         if stage in ("shipped", "disputed"):
-            escrow.mark_shipped(order_id, h("ASN"), sender=supplier)
+            escrow.ship(order_id, 10, h("ASN"), sender=supplier)
         if stage == "disputed":
-            escrow.dispute(order_id, h("dent"), sender=buyer)
+            escrow.dispute(order_id, 1, h("dent"), sender=buyer)
         return order_id
 
-    # Orders whose deadline must have run out for the calls anyone may make...
-    w.orders["ship_by_passed"] = order("created", ship_in=DAY)
-    w.orders["review_over"] = order("shipped", review=DAY)
-    w.orders["arbitration_over"] = order("disputed")
+    # Orders whose clock must have run out for the calls anyone may make...
+    w.ids["window_closed"] = order("created", ship_in=DAY)
+    w.ids["review_over"] = order("shipped")
+    w.ids["arbitration_over"] = order("disputed")
     # ...and a credit for sub1: an ERC-20 payout pushed while the token blocklisted it.
-    erc20.mint(buyer, 10**18, sender=buyer)
-    erc20.approve(escrow, 10**18, sender=buyer)
-    tx = escrow.create_order(supplier, part, 1, 10, erc20, 10**18, chain.pending_timestamp + DAY, DAY, ZERO, h("PO"),
-                             sender=buyer)
-    credited = tx.return_value
-    escrow.accept_order(credited, [(sub1, 2_500)], sender=supplier)
-    escrow.mark_shipped(credited, h("ASN"), sender=supplier)
+    credited = agreement(token=erc20)
+    erc20.mint(buyer, 10 * UNIT_PRICE, sender=admin)
+    erc20.approve(escrow, 10 * UNIT_PRICE, sender=buyer)
+    escrow.create_order(credited, 10, chain.pending_timestamp + DAY, h("PO"), sender=buyer)
     erc20.set_blocked(sub1, True, sender=admin)
-    escrow.confirm_delivery(credited, h("GRN"), sender=buyer)
+    escrow.receive_goods(escrow.order_count(), 10, h("GR"), sender=buyer)
     erc20.set_blocked(sub1, False, sender=admin)
-    assert escrow.credit_of(sub1, erc20) == 10**18 // 4
+    assert escrow.credit_of(sub1, erc20) == UNIT_PRICE
 
     chain.pending_timestamp += escrow.arbitration_timeout() + 1
     chain.mine()
     # Orders whose clock is still running, made after the jump.
-    for stage in ("created", "accepted", "shipped", "disputed"):
-        w.orders[stage] = order(stage)
+    for stage in ("created", "shipped", "disputed"):
+        w.ids[stage] = order(stage)
     return w
 
 
@@ -350,3 +379,24 @@ def test_access_matrix__rightful_caller__succeeds(world, granted):
     ok, reason, _ = world.send(world.a[actor], contract, fn, access.args(world, actor), access.value)
 
     assert ok, f"{actor} may call {contract}.{fn} but it reverted with {reason!r}"
+
+
+OWNER_FUNCTIONS = {
+    "revise_part": lambda w: (ORPHAN, SPEC_V2, URI_V2),
+    "transfer_part": lambda w: (ORPHAN, w.oem2.address),
+    "grant_access": lambda w: (ORPHAN, w.a["stranger"]),
+    "revoke_access": lambda w: (ORPHAN, w.a["buyer"]),
+    "share_key": lambda w: (ORPHAN, 1, w.a["buyer"], b"\x04" + bytes(96)),
+}
+
+
+@pytest.mark.parametrize("fn", sorted(OWNER_FUNCTIONS))
+def test_access_matrix__part_owner_without_the_role__refused(world, fn):
+    """(v2) Owning a part is not enough: its owner must still hold MANUFACTURER_ROLE."""
+    assert world.registry.part_owner(ORPHAN) == world.oem3.address
+    before = world.money()
+
+    ok, reason, _ = world.send(world.oem3.address, "registry", fn, OWNER_FUNCTIONS[fn](world), 0)
+
+    assert not ok and reason == MISSING_ROLE
+    assert world.money() == before
