@@ -1,12 +1,20 @@
 """The vault from the shell, end to end, on a standalone Anvil node over JSON-RPC: `ape run deploy`
 (DataAnchor recorded), `factorychain vault init | ingest`, `ape run vault create | writer | anchor |
-show | share-key`, `factorychain vault disclose`, and `factorychain vault verify --rpc` on the node."""
+show | share-key`, `factorychain vault disclose`, and `factorychain vault verify --rpc` on the node;
+and designs through S3: `ape run parts publish --store s3://…` then `ape run parts fetch`."""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "vault"))  # the S3 server fixture
+
+from _vault_support import bucket, s3_server  # noqa: E402,F401
 
 from factorychain.cli import cli as factorychain_cli
 from factorychain.deployment import DEPLOYMENTS_ENV
@@ -36,7 +44,7 @@ def shell(node, tmp_path, monkeypatch, accounts):
     from ape_run._cli import cli as ape_cli
 
     monkeypatch.setenv(DEPLOYMENTS_ENV, str(tmp_path / "deployments"))
-    env = {"OWNER_KEY": _key(accounts[1]), "AUDITOR_KEY": _key(accounts[7])}
+    env = {"OWNER_KEY": _key(accounts[1]), "AUDITOR_KEY": _key(accounts[7]), "PARTNER_KEY": _key(accounts[4])}
     runner = CliRunner(mix_stderr=False)
 
     def ape_run(*args):
@@ -90,3 +98,29 @@ def test_vault_from_the_shell__deploy_ingest_anchor_disclose_verify(shell, node,
 
     auditor_pub = "0x" + public_key_from_private(_key(accounts[7])).hex()
     ok(ape_run("vault", "share-key", vault, "--to", auditor_pub, "--private-key-env", "OWNER_KEY", "--account", "TEST::1"))
+
+
+@pytest.mark.slow
+def test_parts_publish_to_s3_and_fetch__from_the_shell(shell, s3_server, bucket, tmp_path, accounts):
+    ape_run, _ = shell
+    ok(ape_run("deploy", "--account", "TEST::0", "--manufacturer", "TEST::1"))
+    design = tmp_path / "fixture.pdf"
+    design.write_bytes(b"%PDF-1.7 quench fixture rev B " * 300)
+    s3 = ("--s3-endpoint", s3_server["endpoint"])
+
+    published = ok(ape_run(
+        "parts", "publish", "PN-77", design, "--store", f"s3://{bucket}/designs", *s3,
+        "--key-file", tmp_path / "pn77.key", "--account", "TEST::1",
+    ))  # fmt: skip
+    assert f"uri s3://{bucket}/designs/" in published.stdout
+    ok(ape_run("parts", "grant", "PN-77", "TEST::4", "--account", "TEST::1"))
+    partner_pub = "0x" + public_key_from_private(_key(accounts[4])).hex()
+    ok(ape_run("parts", "share-key", "PN-77", 1, "--partner-pubkey", partner_pub, "--key-file", tmp_path / "pn77.key", "--account", "TEST::1"))
+
+    out = tmp_path / "fetched.pdf"
+    fetched = ok(ape_run("parts", "fetch", "PN-77", 1, "--private-key-env", "PARTNER_KEY", *s3, "--out", out))
+    assert out.read_bytes() == design.read_bytes()
+    assert "verified on chain" in fetched.stderr
+
+    missing = ape_run("parts", "fetch", "PN-77", 2, "--private-key-env", "PARTNER_KEY", *s3)
+    assert missing.exit_code == 1 and "has no version 2" in missing.stderr
