@@ -686,7 +686,9 @@ def vault_verify_command(
     from .vault.onchain import RpcReader
 
     disclosure = read_disclosure(file)
-    if offline == bool(rpc):
+    if offline:
+        rpc = None
+    elif not rpc:
         raise click.UsageError("give --rpc URL (or $FACTORYCHAIN_RPC) to check the root on chain, or --offline")
     if rpc and disclosure.anchor is None:
         raise VerificationError("root", "the disclosure does not say where its root is anchored")

@@ -88,7 +88,11 @@ def anchor_entry(anchor: Any, sender: Any, vault: Vault, entry: BatchEntry, chai
     if entry.anchored:
         raise VaultError(f"batch {entry.seq} is already anchored as batch {entry.anchored['batch']}")
     receipt = anchor.anchor(vault.config.stream, as_bytes(entry.root, "root", 32), entry.record_count, entry.uri, sender=sender)
-    number = int(receipt.return_value) if receipt.return_value is not None else int(anchor.batch_count(vault.config.stream))
+    # The event, not the return value: live networks give return values only with call tracing.
+    logged = [log for log in anchor.BatchAnchored.from_receipt(receipt) if _b32(log.root) == as_bytes(entry.root, "root", 32)]
+    if len(logged) != 1:
+        raise VaultError(f"transaction {receipt.txn_hash} did not anchor batch {entry.seq}")
+    number = int(logged[0].batch)
     tx = receipt.txn_hash if isinstance(receipt.txn_hash, str) else to_hex(bytes(receipt.txn_hash))
     return vault.update(
         entry.seq,
