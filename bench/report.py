@@ -147,6 +147,12 @@ V1_ROW_NOTE = {
     "create_order.erc20": "one word per order",
     "ship": "v1 `mark_shipped`; v2 creates a lot (two words with its shipment hash)",
     "decline_order": "v1 `cancel_order` by the buyer; v2 `decline_order` by the supplier (cold buyer)",
+    "revise_part.short": "v2: the owner must still hold MANUFACTURER_ROLE (one more read)",
+    "revise_part.256": "v2: the owner's role is read",
+    "grant_access": "v2: the owner's role is read",
+    "confirm_delivery.eth.1": "v2 reads the order word, three agreement words and the lot word; v1 its order's words",
+    "confirm_delivery.erc20.1": "also the token word",
+    "confirm_delivery_signed.eth.4": "the receipt names the shipment: one more word (its hash)",
 }
 
 # Where a call's gas goes beyond its floor, read from opcode traces (cold SLOADs, SSTOREs, calls
@@ -493,6 +499,15 @@ def render(data: dict[str, Any], v1: dict[str, Any]) -> str:
         if var.get("conclusion"):
             w(var["conclusion"])
             w("")
+        shipped = next((r for r in var["rows"] if r.get("shipped")), None)
+        if shipped and same:
+            agree = all(shipped["scenarios"].get(n) == scen[n]["gas"] for n in SCENARIOS)
+            w(
+                "The shipped row, compiled by `vyper` and run on the bench's own Anvil, "
+                + ("reproduces the scenario figures above to the gas." if agree
+                   else "**differs from the scenario figures above**: the two builds are not the same code.")
+            )
+            w("")
 
     # ---------------------------------------------------------------- v1 -> v2
     w("## v1 → v2")
@@ -721,6 +736,13 @@ def variant_conclusion(rows: list[dict[str, Any]]) -> str:
         )
     else:
         parts.append("The shipped setting is also the cheapest in gas.")
+    others = [r for r in rows if r is not shipped]
+    if others:
+        parts.append(
+            "`repeat3` of each other setting against the shipped one: "
+            + ", ".join(f"{r['label']} {_delta(r['scenarios']['repeat3'] - shipped['scenarios']['repeat3'])}" for r in others)
+            + "."
+        )
     if len(fitting) == 1 and fitting[0] is shipped:
         parts.append(
             "The shipped setting is the only one that can be deployed at all, so the choice is forced by size; "
