@@ -406,22 +406,28 @@ def propose_agreement(terms: Terms) -> uint256:
     counters: uint256 = self._counters
     agreement_id: uint256 = ((counters >> _C_AGREEMENTS) & _MASK_64) + 1
     self._counters = counters + (1 << _C_AGREEMENTS)
-    self._agreements[agreement_id] = PackedAgreement(
-        parties=convert(msg.sender, uint256)
+    # Field by field, so that an ETH agreement or one with no inspector does not
+    # pay for writing zeros over zeros.
+    self._agreements[agreement_id].parties = (
+        convert(msg.sender, uint256)
         | convert(AgreementStatus.PROPOSED, uint256) << _A_STATUS
         | terms.valid_until << _A_VALID_UNTIL
         | terms.review_period << _A_REVIEW
-        | convert(terms.token != empty(address), uint256) << _A_ERC20,
-        supply=convert(terms.supplier, uint256)
+        | convert(terms.token != empty(address), uint256) << _A_ERC20
+    )
+    self._agreements[agreement_id].supply = (
+        convert(terms.supplier, uint256)
         | terms.version << _S_VERSION
         | terms.grace_period << _S_GRACE
         | convert(terms.penalty_bps_per_day, uint256) << _S_PER_DAY
-        | convert(terms.penalty_cap_bps, uint256) << _S_CAP,
-        pricing=terms.unit_price | terms.max_quantity << _P_MAX,
-        token=terms.token,
-        inspector=terms.inspector,
-        part_id=terms.part_id,
+        | convert(terms.penalty_cap_bps, uint256) << _S_CAP
     )
+    self._agreements[agreement_id].pricing = terms.unit_price | terms.max_quantity << _P_MAX
+    self._agreements[agreement_id].part_id = terms.part_id
+    if terms.token != empty(address):
+        self._agreements[agreement_id].token = terms.token
+    if terms.inspector != empty(address):
+        self._agreements[agreement_id].inspector = terms.inspector
     log AgreementProposed(
         agreement_id=agreement_id,
         buyer=msg.sender,
@@ -462,7 +468,7 @@ def accept_agreement(agreement_id: uint256, payees: DynArray[Payee, MAX_PAYEES])
 
     buyer: address = convert(parties & _MASK_160, address)
     inspector: address = self._agreements[agreement_id].inspector
-    token: address = self._agreements[agreement_id].token
+    token: address = self._token(agreement_id, parties)
     total: uint256 = 0
     count: uint256 = len(payees)
     for i: uint256 in range(MAX_PAYEES):
@@ -744,7 +750,7 @@ def receive_goods(order_id: uint256, quantity: uint256, receipt_hash: bytes32) -
         receiver=msg.sender,
         receipt_hash=receipt_hash,
     )
-    self._settle(order_id, order, agreement_id, parties, supply, buyer, value, value, 0)
+    self._settle(order_id, order, agreement_id, parties, buyer, value, value, 0)
     return lot
 
 
@@ -1348,7 +1354,6 @@ def _settle_lot(
         order,
         agreement_id,
         parties,
-        self._agreements[agreement_id].supply,
         convert(parties & _MASK_160, address),
         value,
         value * supplier_bps // BPS,
@@ -1362,7 +1367,6 @@ def _settle(
     order: uint256,
     agreement_id: uint256,
     parties: uint256,
-    supply: uint256,
     buyer: address,
     lot_value: uint256,
     supplier_side: uint256,
@@ -1387,10 +1391,7 @@ def _settle(
         self._push(order_id, token, convert(payee & _MASK_160, address), share)
     remainder: uint256 = supplier_side - paid
     penalty: uint256 = min(remainder, lot_value * penalty_bps // BPS)
-    holder: address = convert(supply & _MASK_160, address)
-    if order & _O_ASSIGNED != 0:
-        holder = self._assignees[order_id]
-    self._push(order_id, token, holder, remainder - penalty)
+    self._push(order_id, token, self._holder(order_id, order, agreement_id), remainder - penalty)
     self._push(order_id, token, buyer, lot_value - supplier_side + penalty)
 
 
