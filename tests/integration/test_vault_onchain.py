@@ -168,3 +168,32 @@ def test_deploy_suite__records_data_anchor_and_adds_it_to_old_records(project, a
     upgraded = deploy_suite(project, admin, path=path)
     assert len(upgraded.transactions) == 1
     assert read_deployment(path).anchor == upgraded.anchor.address != record.anchor
+
+
+def test_late_lot_of_the_real_escrow__heat_treatment_curve_verifies_against_its_shipment_hash(
+    escrow, make_order, supplier, buyer, vault, owner_key, tmp_path, chain, rpc
+):
+    """Escrow v2: the supplier ships a late lot whose shipment_hash is the root of that lot's furnace
+    records; the buyer verifies one point of the heat-treatment curve against the lot."""
+    key = vault.stream_key(owner_key)
+    (entry,) = ingest_file(vault, _csv(tmp_path / "curve.csv", 240), key)
+    order_id = make_order(quantity=1_000, ship_in=86_400)
+    chain.pending_timestamp += 2 * 86_400  # two days late, inside the grace period
+    tx = escrow.ship(order_id, 400, bytes.fromhex(entry.root[2:]), sender=supplier)
+    lot = tx.return_value
+
+    found = escrow.get_lot(order_id, lot)
+    assert found.penalty_bps > 0 and bytes(found.shipment_hash).hex() == entry.root[2:]
+    out = tmp_path / "curve-point.json"
+    env = {"FC_VAULT_OWNER": "0x" + owner_key.hex()}
+    result = _run(
+        "vault", "disclose", vault.directory, "--batch", entry.seq, "--line", 120, "--out", out,
+        "--lot", f"{order_id}:{lot}", "--escrow", escrow.address, "--chain-id", chain.chain_id,
+        "--private-key-env", "FC_VAULT_OWNER", env=env,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+
+    result = _run("vault", "verify", out, "--rpc", rpc)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == f"ok: record 118 holds against lot {lot} of order {order_id} on escrow {escrow.address} (chain {chain.chain_id})"
+    assert vault.batch(entry.seq).lot == {"kind": "escrow-lot", "chain_id": chain.chain_id, "contract": escrow.address, "order_id": order_id, "lot": lot}
