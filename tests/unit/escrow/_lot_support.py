@@ -1,13 +1,12 @@
 """Helpers for the lot half of the OrderEscrow v2 unit tests (ship, receive, confirm, release,
 dispute, resolve, refund, claim).
 
-Imported by name, like `_escrow_support` (whose fixtures and helpers come first); nothing here is
-a fixture except the ones named in `__all__`-style sections below, which importing modules must
-import explicitly so that pytest sees them.
+Imported by name, like `_escrow_support`. The fixtures here (`refusing`, `staged`) must be imported
+by name into the test module that uses them, so that pytest sees them there.
 
-The EIP-712 code is written from SPEC v2's words alone (eth_abi + keccak, eth_keys for the
-secp256k1 signature), independently of the SDK and of the contract's `receipt_digest`, which the
-tests check against it.
+The EIP-712 code is written from SPEC v2's words alone (eth_abi + keccak; eth_account signs the
+raw digest with a test account's key), independently of the SDK and of the contract's
+`receipt_digest`, which the tests check against it.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
-from conftest import BPS, DAY, GRACE, REVIEW, ZERO, h
+from conftest import BPS, DAY, h
 from _escrow_support import addr
 
 # ---------------------------------------------------------------- labels
@@ -190,14 +189,6 @@ def lot_of(escrow: Any, order_id: int, lot: int) -> dict:
     }
 
 
-def lot_status(escrow: Any, order_id: int, lot: int) -> int:
-    return escrow.get_lot(order_id, lot).status
-
-
-def ship_by_of(escrow: Any, order_id: int) -> int:
-    return escrow.get_order(order_id).ship_by
-
-
 # ---------------------------------------------------------------- contract parties
 
 
@@ -237,14 +228,6 @@ def lowest_passing_gas(chain: Any, sender: Any, to: Any, data: bytes, high: int)
 def refusing(project, admin):
     """A contract that reverts on every ETH it is sent (MockReceiver mode 1); `set_mode(0)` heals it."""
     return project.MockReceiver.deploy(1, sender=admin)
-
-
-__all__ = [
-    "ASN", "ASN_2", "GRN", "REASON", "PO", "OUTSIDERS", "SECP256K1_N", "Balances", "GRACE", "REVIEW", "ZERO",
-    "as_contract", "domain_separator", "eth_call_reason", "fees", "late_penalty", "lot_of", "lot_status",
-    "lowest_passing_gas", "receipt_digest", "receipt_struct_hash", "refusing", "settlement_deltas",
-    "ship_by_of", "sign_digest", "to_compact", "to_high_s",
-]
 
 
 # ---------------------------------------------------------------- one order with a lot in every status

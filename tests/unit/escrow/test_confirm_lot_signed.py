@@ -8,11 +8,10 @@ uint256 deadline)`), checked against eth_account's typed-data encoder and the co
 
 import ape
 import pytest
-from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
-from conftest import DAY, LOT, PART_ID, UNIT_PRICE, ZERO, h, make_terms
+from conftest import DAY, LOT, UNIT_PRICE, ZERO, h, make_terms
 from _escrow_support import expected_paid_events, own_events
 from _escrow_support import session_state_first  # noqa: F401  (fixture)
 from _lot_support import (
