@@ -167,6 +167,17 @@ def test_assign_payout__back_to_the_supplier__allowed_and_pays_it(escrow, deal, 
     assert pushes(tx) == [("Paid", a, v) for a, v in lot_payout(value, value, deal.payees, 0, supplier, buyer)]
 
 
+def test_decline_order__after_an_assignment__refused_even_once_assigned_back(escrow, deal, supplier, stranger):
+    """The assignee paid for the receivable: the supplier may not cancel what it sold."""
+    escrow.assign_payout(deal.order_id, stranger, sender=supplier)
+    with ape.reverts("escrow: payout assigned"):
+        escrow.decline_order(deal.order_id, sender=supplier)
+    escrow.assign_payout(deal.order_id, supplier, sender=stranger)
+    with ape.reverts("escrow: payout assigned"):
+        escrow.decline_order(deal.order_id, sender=supplier)
+    assert not escrow.get_order(deal.order_id).declined
+
+
 def test_payees_of__never_change__whatever_the_holder_or_the_lots(escrow, deal, chain, buyer, supplier, stranger, sub1, sub2):
     declared = [tuple(p) for p in escrow.payees_of(deal.agreement_id)]
     assert declared == [(sub1.address, 1_000), (sub2.address, 500)]

@@ -1,12 +1,14 @@
-"""Fast chain access for the stateful suite: raw JSON-RPC transactions, exact fees, decoded events.
+"""Fast chain access for the stateful suite: raw JSON-RPC transactions, exact fees, decoded events,
+and the whole escrow read through MockStatefulLens in one round trip.
 
-Why not Ape's ``contract.method(sender=...)`` here: a state machine sends hundreds of transactions,
-many of them expected to revert, and Ape enriches every revert with a source traceback (ape-vyper
-walks the AST to look for ``# dev:`` comments) at 0.4-1 s a revert. Sending the transaction with
-``eth_sendTransaction`` and reading the reason from Anvil's call tracer gives the same facts (the
-transaction is mined, the reason is what the EVM returned, the fee is the receipt's) in ~5 ms.
-Calldata is still encoded from the compiled ABI (``contract.method.encode_input``), so a renamed
-or re-typed function fails here as it would anywhere else.
+Why not Ape's ``contract.method(sender=...)`` here: a state machine sends thousands of
+transactions, many of them expected to revert, and Ape enriches every revert with a source
+traceback (ape-vyper walks the AST to look for ``# dev:`` comments) at 0.4-1 s a revert. Sending
+the transaction with ``eth_sendTransaction`` and reading the reason from Anvil's call tracer gives
+the same facts (the transaction is mined, the reason is what the EVM returned, the fee is the
+receipt's) in ~5 ms. Calldata is still encoded from the compiled ABI
+(``contract.method.encode_input``) and events are decoded from the compiled ABI, so a renamed or
+re-typed function or event fails here as it would anywhere else.
 """
 
 from __future__ import annotations
@@ -21,37 +23,16 @@ from eth_utils import keccak, to_checksum_address
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
-# Gas limit of every transaction the machine sends: far above any escrow call (nine pushes),
-# low enough that a receiver burning all it is given (the gas-burner mode) stays cheap to run.
+# Gas limit of every transaction the machine sends: far above any escrow call (nine pushes, a
+# wrapper contract around it), low enough that a receiver burning what it gets stays cheap.
 TX_GAS = 3_000_000
 
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 
-TOPIC = {
-    "Paid": keccak(text="Paid(uint256,address,address,uint256)"),
-    "PaymentDeferred": keccak(text="PaymentDeferred(uint256,address,address,uint256)"),
-    "Claimed": keccak(text="Claimed(address,address,uint256)"),
-    "OrderCreated": keccak(text="OrderCreated(uint256,address,address,bytes32,uint256,address,uint256,bytes32)"),
-    "DeliveryConfirmed": keccak(text="DeliveryConfirmed(uint256,address,bytes32)"),
-}
-
-_ORDER_TUPLE = "(address,address,bytes32,uint256,uint256,address,uint256,uint256,uint256,address,uint256,uint256)"
-_NAMES = {"0x" + topic.hex(): name for name, topic in TOPIC.items()}
-
-ORDER_FIELDS = (
-    "buyer",
-    "supplier",
-    "part_id",
-    "version",
-    "quantity",
-    "token",
-    "amount",
-    "ship_by",
-    "review_period",
-    "inspector",
-    "shipped_at",
-    "status",
-)
+_TERMS = "(address,bytes32,uint256,address,uint256,uint256,uint256,uint256,address,uint256,uint16,uint16)"
+_AGREEMENTS = ["uint256", f"({_TERMS},address,uint256,uint256)[]", "(address,uint16)[][]"]
+_ORDERS = ["uint256", "((uint256,address,address,uint256,uint256,uint256,uint256,uint256,uint256,address,bool),uint256,uint256)[]"]
+_LOTS = ["(uint256,uint256,(uint256,uint256,uint256,bytes32,uint256,uint256,uint256),uint256,uint256)[]"]
 
 
 def revert_reason(output: str | bytes | None) -> str:
@@ -64,13 +45,48 @@ def revert_reason(output: str | bytes | None) -> str:
     return decode(["string"], raw[4:])[0]
 
 
-def _addr(topic: str | bytes) -> str:
-    raw = bytes.fromhex(topic[2:]) if isinstance(topic, str) else bytes(topic)
-    return to_checksum_address(raw[-20:])
+def calldata_cost(data: bytes) -> int:
+    """Intrinsic gas of a transaction carrying `data` (Cancun: 21 000 + 4 per zero, 16 per other byte)."""
+    return 21_000 + sum(4 if b == 0 else 16 for b in data)
 
 
-def _word(topic: str | bytes) -> int:
-    return int(topic, 16) if isinstance(topic, str) else int.from_bytes(topic, "big")
+def _checksummed(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_checksummed(v) for v in value)
+    return value
+
+
+class EventDecoder:
+    """Decodes a contract's own logs from its compiled ABI: {topic0: (name, inputs)}."""
+
+    def __init__(self, contract: Any):
+        self.address = contract.address.lower()
+        self._events: dict[bytes, tuple[str, list[tuple[str, str, bool]]]] = {}
+        for abi in contract.contract_type.events:
+            inputs = [(i.name, i.canonical_type, bool(i.indexed)) for i in abi.inputs]
+            signature = f"{abi.name}({','.join(t for _, t, _ in inputs)})"
+            self._events[keccak(text=signature)] = (abi.name, inputs)
+
+    def decode(self, logs: list[dict]) -> list[tuple[str, dict]]:
+        """(name, {field: value}) of every log this contract emitted, in log order."""
+        found = []
+        for log in logs:
+            if log["address"].lower() != self.address:
+                continue
+            topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
+            name, inputs = self._events.get(topics[0], ("?", []))
+            fields: dict[str, Any] = {}
+            indexed = [(n, t) for n, t, i in inputs if i]
+            plain = [(n, t) for n, t, i in inputs if not i]
+            for (n, t), topic in zip(indexed, topics[1:]):
+                fields[n] = _checksummed(decode([t], topic)[0])
+            if plain:
+                values = decode([t for _, t in plain], bytes.fromhex(log["data"][2:]))
+                fields.update({n: _checksummed(v) for (n, _), v in zip(plain, values)})
+            found.append((name, fields))
+        return found
 
 
 @dataclass
@@ -80,36 +96,8 @@ class Outcome:
     ok: bool
     reason: str
     fee: int  # wei the sender paid for gas
+    gas_used: int
     logs: list[dict] = field(default_factory=list)
-
-    def decoded(self, emitter: str) -> list[tuple]:
-        """The known events `emitter` logged, in log order, as (name, *fields):
-        Paid / PaymentDeferred (order_id, account, token, amount), Claimed (account, token, amount),
-        OrderCreated (order_id, buyer, supplier), DeliveryConfirmed (order_id, confirmer, receipt)."""
-        found = []
-        for log in self.logs:
-            if log["address"].lower() != emitter.lower():
-                continue
-            name = _NAMES.get(log["topics"][0].lower())
-            topics = log["topics"]
-            data = bytes.fromhex(log["data"][2:])
-            if name in ("Paid", "PaymentDeferred"):
-                found.append((name, _word(topics[1]), _addr(topics[2]), _addr(topics[3]), decode(["uint256"], data)[0]))
-            elif name == "Claimed":
-                found.append((name, _addr(topics[1]), _addr(topics[2]), decode(["uint256"], data)[0]))
-            elif name == "OrderCreated":
-                found.append((name, _word(topics[1]), _addr(topics[2]), _addr(topics[3])))
-            elif name == "DeliveryConfirmed":
-                found.append((name, _word(topics[1]), _addr(topics[2]), data[:32]))
-        return found
-
-    def events(self, emitter: str, name: str) -> list[tuple]:
-        """The fields of every `name` event `emitter` logged, in log order."""
-        return [event[1:] for event in self.decoded(emitter) if event[0] == name]
-
-    def payouts(self, emitter: str) -> list[tuple]:
-        """Paid and PaymentDeferred events together, in log order: (name, order_id, account, token, amount)."""
-        return [event for event in self.decoded(emitter) if event[0] in ("Paid", "PaymentDeferred")]
 
 
 class Wire:
@@ -166,10 +154,6 @@ class Wire:
 
     # ------------------------------------------------------------ calls
 
-    def call(self, to: str, data: bytes) -> bytes:
-        result = self.rpc("eth_call", [{"to": to, "data": "0x" + bytes(data).hex()}, "latest"])
-        return bytes.fromhex(result[2:])
-
     def calls(self, requests_: list[tuple[str, bytes]]) -> list[bytes]:
         """Several eth_calls against the same block state, in one round trip."""
         answers = self.batch(
@@ -179,14 +163,8 @@ class Wire:
 
     def send(self, sender: str, to: str, data: bytes, value: int = 0) -> Outcome:
         """Mines one transaction (Anvil automines) and reports whether it reverted, with the
-        reason the EVM returned, the exact fee and the logs."""
-        tx = {
-            "from": sender,
-            "to": to,
-            "data": "0x" + bytes(data).hex(),
-            "value": hex(value),
-            "gas": hex(TX_GAS),
-        }
+        reason the EVM returned, the exact fee, the gas used and the logs."""
+        tx = {"from": sender, "to": to, "data": "0x" + bytes(data).hex(), "value": hex(value), "gas": hex(TX_GAS)}
         tx_hash = self.rpc("eth_sendTransaction", [tx])
         receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
         waited = 0.0
@@ -197,54 +175,55 @@ class Wire:
             time.sleep(0.001)
             waited += 0.001
             receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
-        fee = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+        gas_used = int(receipt["gasUsed"], 16)
+        fee = gas_used * int(receipt["effectiveGasPrice"], 16)
         ok = int(receipt["status"], 16) == 1
         reason = ""
         if not ok:
             trace = self.rpc("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
             reason = revert_reason(trace.get("output"))
-        return Outcome(ok, reason, fee, receipt["logs"] if ok else [])
+        return Outcome(ok, reason, fee, gas_used, receipt["logs"] if ok else [])
 
 
 class Lens:
     """Reads MockStatefulLens for a fixed set of tokens and accounts, decoding with eth_abi
-    (Ape's decoder mangles nested dynamic arrays)."""
+    (Ape's decoder cannot read nested dynamic arrays of structs)."""
 
     def __init__(self, wire: Wire, lens: Any, escrow: Any, tokens: list[str], accounts: list[str]):
         self.wire = wire
         self.address = lens.address
         self.keys = [(a, t) for t in tokens for a in accounts]
-        self._money = bytes(lens.money.encode_input(escrow.address, tokens, accounts))
-        self._orders = bytes(lens.orders.encode_input(escrow.address))
+        self._requests = [
+            (lens.address, bytes(lens.money.encode_input(escrow.address, tokens, accounts))),
+            (lens.address, bytes(lens.agreements.encode_input(escrow.address))),
+            (lens.address, bytes(lens.orders.encode_input(escrow.address))),
+            (lens.address, bytes(lens.lots.encode_input(escrow.address))),
+        ]
 
     def money(self) -> tuple[dict, dict]:
         """({(account, token): balance}, {(account, token): credit})."""
-        return self._decode_money(self.wire.call(self.address, self._money))
+        (raw,) = self.wire.calls(self._requests[:1])
+        return self._decode_money(raw)
+
+    def picture(self) -> tuple[list, list, list]:
+        """(agreements, orders, lots) only: see ``everything``."""
+        return self._decode_picture(*self.wire.calls(self._requests[1:]))
 
     def everything(self) -> tuple:
-        """(balances, credits, order_count, orders, payees, statuses), all read from the same
-        block in one round trip; see ``money`` and ``orders``."""
-        money, orders = self.wire.calls([(self.address, self._money), (self.address, self._orders)])
-        return (*self._decode_money(money), *self._decode_orders(orders))
-
-    def orders(self) -> tuple[int, list[dict], list[list[tuple[str, int]]], list[int]]:
-        """(order_count, [get_order as dict], [payees_of], [status]) for ids 1 .. order_count."""
-        return self._decode_orders(self.wire.call(self.address, self._orders))
+        """(balances, credits, agreements, orders, lots), all read from the same block in one round
+        trip. agreements: [(terms tuple, buyer, status, called, payees)]; orders: [(order tuple,
+        ship_by, grace_end)]; lots: [(order_id, lot, lot tuple, review_end, arbitration_end)]."""
+        money, *rest = self.wire.calls(self._requests)
+        return (*self._decode_money(money), *self._decode_picture(*rest))
 
     def _decode_money(self, raw: bytes) -> tuple[dict, dict]:
         balances, credits = decode(["uint256[]", "uint256[]"], raw)
         return dict(zip(self.keys, balances)), dict(zip(self.keys, credits))
 
     @staticmethod
-    def _decode_orders(raw: bytes) -> tuple[int, list[dict], list[list[tuple[str, int]]], list[int]]:
-        count, orders, payees, statuses = decode(
-            ["uint256", f"{_ORDER_TUPLE}[]", "(address,uint16)[][]", "uint256[]"], raw
-        )
-        as_dicts = []
-        for order in orders:
-            row = dict(zip(ORDER_FIELDS, order))
-            for key in ("buyer", "supplier", "token", "inspector"):
-                row[key] = to_checksum_address(row[key])
-            as_dicts.append(row)
-        declared = [[(to_checksum_address(a), bps) for a, bps in entry] for entry in payees]
-        return count, as_dicts, declared, list(statuses)
+    def _decode_picture(agreements_raw: bytes, orders_raw: bytes, lots_raw: bytes) -> tuple[list, list, list]:
+        _, agreements, payees = decode(_AGREEMENTS, agreements_raw)
+        _, orders = decode(_ORDERS, orders_raw)
+        (lots,) = decode(_LOTS, lots_raw)
+        agreements = [(*_checksummed(a), [tuple(_checksummed(p)) for p in ps]) for a, ps in zip(agreements, payees)]
+        return agreements, [_checksummed(o) for o in orders], [_checksummed(lot) for lot in lots]
