@@ -1,4 +1,4 @@
-"""What the operations scripts (deploy, roles, parts) share: argument parsing and one-line errors.
+"""What the operations scripts (deploy, roles, parts, orders) share: argument parsing and one-line errors.
 
 `ape run` ignores files whose name starts with ``_``, so this module is a helper, not a command.
 Every mistake a user can make ends as a single ``Error: ...`` line and exit status 1: options are
@@ -9,8 +9,11 @@ usage block.
 from __future__ import annotations
 
 import functools
+import os
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -18,13 +21,39 @@ import click
 from eth_utils import is_checksum_address, to_checksum_address
 
 from factorychain.deployment import Deployment, DeploymentError, connect, load_deployment
-from factorychain.errors import FactoryChainError
+from factorychain.errors import FactoryChainError, InvalidInputError
+from factorychain.spec import part_id as part_id_of
+from factorychain.spec import part_id_from_hex
+from factorychain.terms import parse_duration as sdk_parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _HEX_ADDRESS = re.compile(r"^0[xX][0-9a-fA-F]{40}$")
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3_600, "d": 86_400}
+_PART_ID_HEX = re.compile(r"^0[xX][0-9a-fA-F]{64}$")
+_RELATIVE = re.compile(r"^\+\s*(\d+\s*[smhd]?)$")
+_DAY_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _one_line_usage_errors(command_class: type) -> type:
+    class OneLine(command_class):  # type: ignore[misc, valid-type]
+        def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+            try:
+                return super().parse_args(ctx, args)
+            except click.exceptions.NoArgsIsHelpError:
+                raise
+            except click.UsageError as exc:
+                fail(f"{exc.format_message()} (see `{ctx.command_path} --help`)")
+
+    OneLine.__name__ = f"OneLine{command_class.__name__}"
+    return OneLine
+
+
+def one_line_command() -> type:
+    """Ape's ``ConnectedProviderCommand`` whose usage mistakes (a missing option, an unknown flag)
+    are one ``Error:`` line too, instead of click's usage block."""
+    from ape.cli import ConnectedProviderCommand
+
+    return _one_line_usage_errors(ConnectedProviderCommand)
 
 
 def fail(message: str) -> NoReturn:
@@ -98,12 +127,168 @@ def resolve_address(value: str, what: str) -> str:
     fail(f"{what}: {value!r} is neither an address nor a known account alias (see `ape accounts list`)")
 
 
+def parse_part(text: str) -> bytes:
+    """A registry part id from a part number (hashed as :func:`factorychain.spec.part_id`), or 0x + 64 hex digits."""
+    if _PART_ID_HEX.match(text.strip()):
+        return part_id_from_hex(text.strip())
+    return part_id_of(text)
+
+
 def parse_duration(value: str, what: str) -> int:
-    """Seconds from ``3600``, ``90m``, ``12h`` or ``30d``."""
-    match = _DURATION.match(value)
-    if not match:
-        fail(f"{what}: {value!r} is not a duration (seconds, or a number followed by s, m, h or d)")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    """Seconds from ``3600``, ``90m``, ``12h`` or ``30d`` (:func:`factorychain.terms.parse_duration`)."""
+    try:
+        return sdk_parse_duration(value, what)
+    except InvalidInputError as exc:
+        fail(str(exc))
+
+
+def parse_when(value: str, what: str, now: int) -> int:
+    """A unix time from ISO 8601 or from a duration after ``now`` (the chain's time).
+
+    ``2026-07-01`` is the *end* of that day, UTC (deadlines are inclusive); ``2026-07-01T14:00``
+    without an offset is UTC; ``2026-07-01T14:00+02:00`` as written; ``+14d``, ``+12h``, ``+90m``
+    count from ``now``; a bare number is a unix time.
+    """
+    text = value.strip()
+    relative = _RELATIVE.match(text)
+    if relative:
+        return now + parse_duration(relative.group(1), what)
+    if text.isdigit():
+        return int(text)
+    try:
+        if _DAY_ONLY.match(text):
+            return int(datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()) + 86_399
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(
+            f"{what}: {value!r} is not a date; write ISO 8601 (2026-07-01, 2026-07-01T14:00Z) "
+            "or a time from now (+14d, +12h)"
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def format_when(timestamp: int, now: int | None = None) -> str:
+    """``2026-07-01 23:59 UTC (in 6 d 4 h)``; without ``now``, the date alone."""
+    moment = datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if now is None:
+        return moment
+    delta = int(timestamp) - int(now)
+    return f"{moment} ({'in ' if delta >= 0 else ''}{format_span(abs(delta))}{'' if delta >= 0 else ' ago'})"
+
+
+def format_span(seconds: int) -> str:
+    """``3 d 4 h``, ``5 h 10 min``, ``42 s``: the two largest units."""
+    days, rest = divmod(int(seconds), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
+    shown = [f"{n} {unit}" for n, unit in parts if n][:2]
+    return " ".join(shown) or "0 s"
+
+
+def yes_option() -> Callable[[F], F]:
+    return click.option(
+        "--yes",
+        "-y",
+        "yes",
+        is_flag=True,
+        help="Send without asking (for scripts). Without it the preview asks for confirmation, "
+        "and the command refuses to send when there is no terminal to ask on.",
+    )
+
+
+def has_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def confirm_send(yes: bool, question: str = "Send this transaction?") -> None:
+    """Ask before sending, unless ``--yes``; never block on a missing terminal."""
+    if yes:
+        return
+    if not has_terminal():
+        fail("nothing sent: there is no terminal to confirm on; check the preview and pass --yes")
+    if not click.confirm(question, default=False):
+        fail("nothing sent (not confirmed)")
+
+
+def unlock_signer(account: Any) -> None:
+    """Unlock a keystore account once, so the preview is the only confirmation.
+
+    The passphrase comes from ``APE_ACCOUNTS_<alias>_PASSPHRASE`` or, on a terminal, a prompt.
+    Without either the command stops with one line: prompting with no terminal would print
+    Python's ``GetPassWarning`` and read the passphrase from wherever stdin points.
+    Test accounts and other signers that never prompt are left alone.
+    """
+    if not hasattr(account, "keyfile_path") or not hasattr(account, "set_autosign"):
+        return
+    alias = str(account.alias)
+    variable = f"APE_ACCOUNTS_{alias}_PASSPHRASE"
+    passphrase = os.environ.get(variable) or None
+    if passphrase is None and not has_terminal():
+        fail(f"account {alias!r} is a keystore and there is no terminal to ask its passphrase: set {variable}")
+    from ape.exceptions import AccountsError
+    from ape.logging import logger
+
+    level = logger.level
+    logger.set_level("ERROR")  # Ape's "Danger! This account will now sign …" after unlocking
+    try:
+        account.set_autosign(True, passphrase=passphrase)
+    except AccountsError as exc:
+        where = f" (from {variable})" if passphrase else ""
+        fail(f"account {alias!r}: wrong passphrase{where}: {str(exc).strip() or type(exc).__name__}")
+    finally:
+        logger.set_level(level)
+
+
+_ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
+
+
+def revert_reason(exc: Exception) -> str:
+    """The one-line reason of a reverted ``eth_call``, decoded from the revert data when there is some.
+
+    Decoded here rather than taken from Ape's ``ContractLogicError``, whose message keeps only
+    the text after the reason's last colon ("not buyer" for "escrow: not buyer").
+    """
+    from eth_abi import decode
+
+    data = getattr(exc, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        raw = bytes.fromhex(data[2:]) if len(data) % 2 == 0 else b""
+        if raw[:4] == _ERROR_STRING:
+            try:
+                return " ".join(str(decode(["string"], raw[4:])[0]).split())
+            except Exception:  # noqa: BLE001 - malformed revert data: fall back to the node's text
+                pass
+    message = str(getattr(exc, "message", "") or exc).strip()
+    for prefix in ("execution reverted: ", "execution reverted"):
+        message = message.removeprefix(prefix)
+    return " ".join(message.split()) or "reverted without a reason"
+
+
+def simulate(method: Any, *args: Any, sender: Any, value: int = 0, hints: Mapping[str, str] | None = None) -> bytes:
+    """Run ``method`` as an ``eth_call`` from ``sender`` on the pending block: a revert stops here,
+    with its reason in one line (and the fix from ``hints``, keyed by reason), before any prompt.
+    """
+    from ape import chain
+    from web3.exceptions import ContractLogicError as Web3ContractLogicError
+
+    call = {
+        "from": getattr(sender, "address", sender),
+        "to": method.contract.address,
+        "data": "0x" + bytes(method.encode_input(*args)).hex(),
+        "value": int(value),
+    }
+    try:
+        return bytes(chain.provider.web3.eth.call(call, "pending"))
+    except Web3ContractLogicError as exc:
+        reason = revert_reason(exc)
+        hint = (hints or {}).get(reason)
+        fail(f"the escrow would refuse this: {reason}" + (f" ({hint})" if hint else ""))
 
 
 def load_suite(project: Any, deployment_path: str | None) -> tuple[Deployment, Any, Any]:

@@ -33,8 +33,7 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from factorychain.cli import signer_options, storage_options_from, store_options
 from factorychain.sharing import fetch_design, publish_design, share_design_key
-from factorychain.spec import part_id as part_id_of
-from factorychain.spec import part_id_from_hex, spec_hash
+from factorychain.spec import spec_hash
 from factorychain.store import open_store, open_uri
 from scripts._common import (
     autosign_option,
@@ -44,18 +43,11 @@ from scripts._common import (
     load_suite,
     one_line_errors,
     parse_duration,
+    parse_part,
     resolve_address,
 )
 
-_PART_ID_HEX = re.compile(r"^0[xX][0-9a-fA-F]{64}$")
 DEFAULT_KEY_DIR = Path("~/.factorychain/keys")
-
-
-def parse_part(text: str) -> bytes:
-    """A registry part id from a part number, or from 0x + 64 hex digits."""
-    if _PART_ID_HEX.match(text.strip()):
-        return part_id_from_hex(text.strip())
-    return part_id_of(text)
 
 
 def _hex(value: bytes) -> str:
