@@ -34,7 +34,7 @@ from eth_utils import to_checksum_address
 from .ledger import DueAction
 from .ledger_sync import LedgerSync, RpcError, SyncReport
 
-__all__ = ["Attempt", "Keeper", "RoundReport", "pending_time", "revert_reason"]
+__all__ = ["LIVE_CONFIRMATIONS", "Attempt", "Keeper", "RoundReport", "default_confirmations", "pending_time", "revert_reason"]
 
 #: ``Error(string)`` selector of a Vyper/Solidity revert reason.
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")
@@ -52,6 +52,16 @@ def revert_reason(error: RpcError) -> str:
             pass
     message = error.message
     return message.split("execution reverted:", 1)[-1].strip() or message
+
+
+#: Confirmation depth of the ledger on a live network unless configured (local dev chains: 0).
+LIVE_CONFIRMATIONS = 12
+
+
+def default_confirmations(provider: Any) -> int:
+    """0 on a local development chain (blocks are mined on demand, a deep cursor would never
+    see the last transactions), else :data:`LIVE_CONFIRMATIONS`."""
+    return 0 if provider.network.name == "local" else LIVE_CONFIRMATIONS
 
 
 def pending_time(rpc: Any) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from factorychain.keeper import Attempt, Keeper, RoundReport, pending_time
+from factorychain.keeper import LIVE_CONFIRMATIONS, Attempt, Keeper, RoundReport, default_confirmations, pending_time
 from factorychain.ledger_sync import LedgerSync
 from scripts._common import (
     autosign_option,
@@ -32,16 +32,6 @@ from scripts._common import (
     one_line_errors,
     parse_duration,
 )
-
-#: Confirmation depth on a live network unless --confirmations says otherwise (local dev chains: 0).
-LIVE_CONFIRMATIONS = 12
-
-
-def default_confirmations(provider: Any) -> int:
-    """0 on a local development chain (blocks are only mined on demand), else LIVE_CONFIRMATIONS."""
-    network = provider.network
-    return 0 if getattr(network, "is_local", False) or network.name == "local" else LIVE_CONFIRMATIONS
-
 
 def _parse_gas(value: str) -> int:
     text = value.replace("_", "").replace(",", "").strip()
