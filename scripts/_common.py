@@ -39,8 +39,6 @@ def _one_line_usage_errors(command_class: type) -> type:
         def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
             try:
                 return super().parse_args(ctx, args)
-            except click.exceptions.NoArgsIsHelpError:
-                raise
             except click.UsageError as exc:
                 fail(f"{exc.format_message()} (see `{ctx.command_path} --help`)")
 
@@ -300,6 +298,50 @@ def load_suite(project: Any, deployment_path: str | None) -> tuple[Deployment, A
         fail(str(exc))
     registry, escrow = connect(deployment, project)
     return deployment, registry, escrow
+
+
+#: Confirmation depth of the ledger on a live network unless --confirmations says otherwise (local chains: 0).
+LIVE_CONFIRMATIONS = 12
+
+
+def ledger_options() -> Callable[[F], F]:
+    """``--confirmations N`` and ``--ledger FILE``: which ledger the readers sync and read."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--ledger", "ledger_file", default=None, metavar="FILE",
+            help="Ledger database (default: $FACTORYCHAIN_LEDGER_DIR or ~/.factorychain/ledger, one file per deployment).",
+        )(func)  # fmt: skip
+        func = click.option(
+            "--confirmations", "confirmations_text", default=None, metavar="N",
+            help=f"Index only blocks this deep (default: 0 on a local chain, {LIVE_CONFIRMATIONS} elsewhere).",
+        )(func)  # fmt: skip
+        return func
+
+    return decorate
+
+
+def default_confirmations(provider: Any) -> int:
+    """0 on a local development chain (blocks are mined on demand), else :data:`LIVE_CONFIRMATIONS`."""
+    network = provider.network
+    return 0 if getattr(network, "is_local", False) or network.name == "local" else LIVE_CONFIRMATIONS
+
+
+def synced_ledger(deployment: Deployment, confirmations_text: str | None, ledger_file: str | None) -> Any:
+    """The deployment's ledger, brought up to date from the node first (``LedgerSync``)."""
+    from ape import chain, project
+
+    from factorychain.ledger_sync import LedgerSync
+
+    if confirmations_text is None:
+        depth = default_confirmations(chain.provider)
+    elif confirmations_text.strip().isdigit():
+        depth = int(confirmations_text.strip())
+    else:
+        fail(f"--confirmations: {confirmations_text!r} is not a whole number of blocks")
+    sync = LedgerSync.for_deployment(deployment, project, confirmations=depth, path=ledger_file)
+    sync.sync()
+    return sync
 
 
 def tx_link(receipt: Any) -> str:

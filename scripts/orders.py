@@ -51,6 +51,7 @@ from scripts._common import (
     fail,
     format_span,
     format_when,
+    ledger_options,
     one_line_command,
     one_line_errors,
     parse_duration,
@@ -58,6 +59,7 @@ from scripts._common import (
     parse_when,
     resolve_address,
     simulate,
+    synced_ledger,
     unlock_signer,
     yes_option,
 )
@@ -835,3 +837,315 @@ def claim(token_text: str | None, recipient: str | None, account: Any, deploymen
     for t, amount in credits:
         receipt = suite.escrow.claim_to(t.address, target, sender=account) if target else suite.escrow.claim(t.address, sender=account)
         click.echo(f"Claimed {t.format(amount)} ({receipt.txn_hash})")
+
+
+# ---------------------------------------------------------------- readers
+
+
+def _status_of(o: OrderView, lots: list[Any]) -> str:
+    if o.declined:
+        return "declined"
+    open_lots = [lot for lot in lots if lot.status in (SHIPPED, DISPUTED)]
+    if o.open_units == 0 and not open_lots:
+        return "settled"
+    return "open"
+
+
+@cli.command(cls=COMMAND, short_help="An order as the chain sees it now: parties, lots, clocks, next step")
+@click.argument("order")
+@deployment_option()
+@one_line_errors
+def show(order: str, deployment_path: str | None) -> None:
+    """Print ORDER (its agreement's terms, every lot, the running clocks) from the escrow's views."""
+    suite = open_suite(deployment_path)
+    o = _with_po(suite, order_view(suite, parse_id(order, "ORDER")))
+    a = o.agreement
+    lots = [lot_view(suite, o, n) for n in range(1, o.lot_count + 1)]
+    names = roles_of(a, o)
+    status = _status_of(o, lots)
+    click.echo(f"Order #{o.id}{' (PO ' + o.po + ')' if o.po else ''} under agreement #{a.id} ({a.status_name}): {status}")
+    click.echo(f"  buyer      {o.buyer}")
+    click.echo(f"  supplier   {o.supplier}")
+    if a.inspector:
+        click.echo(f"  inspector  {a.inspector}")
+    if o.assigned:
+        click.echo(f"  payout     {o.payout_holder} (assignee)")
+    click.echo(f"  payees     {shares_summary(a.payees)}")
+    click.echo(f"  price      {o.money(a.terms.unit_price)} per unit; {o.quantity:,} units, {o.money(o.amount)}")
+    click.echo(
+        f"  units      {o.units_shipped:,} shipped or received, {o.units_refunded:,} refunded, {o.open_units:,} open"
+        + (" (declined: everything went back to the buyer)" if o.declined else "")
+    )
+    click.echo(f"  ship-by    {format_when(o.ship_by, suite.now)}; late lots until {format_when(o.grace_end, suite.now)}")
+    for lot in lots:
+        detail = "received" if lot.received else f"penalty {pct(lot.penalty_bps)}"
+        clock = ""
+        if lot.status == SHIPPED:
+            clock = f"; review until {format_when(lot.review_end, suite.now)}"
+        elif lot.status == DISPUTED:
+            clock = f"; arbitration until {format_when(lot.arbitration_deadline, suite.now)}"
+        click.echo(f"  lot {lot.number:<3}    {lot.quantity:,} units, {o.money(lot.value)}, {lot.status_name}, {detail}{clock}")
+    click.echo(f"  next       {_next_step(suite, o, lots, names)}")
+
+
+def _next_step(suite: Suite, o: OrderView, lots: list[Any], names: dict[str, list[str]]) -> str:
+    if o.declined:
+        return "nothing: the order was declined"
+    for lot in lots:
+        if lot.status == SHIPPED:
+            if suite.now > lot.review_end:
+                return f"anyone may release lot {lot.number}: `ape run orders release {o.id} {lot.number}`"
+            return f"the buyer confirms or disputes lot {lot.number} by {format_when(lot.review_end, suite.now)}"
+        if lot.status == DISPUTED:
+            if suite.now > lot.arbitration_deadline:
+                return f"anyone may split lot {lot.number} 50/50: `ape run orders resolve {o.id} {lot.number} --expired`"
+            return f"an arbiter resolves lot {lot.number} by {format_when(lot.arbitration_deadline, suite.now)}"
+    if o.open_units:
+        if suite.now > o.grace_end:
+            return f"anyone may refund the {o.open_units:,} open units: `ape run orders refund {o.id}`"
+        return f"the supplier ships the {o.open_units:,} open units by {format_when(o.ship_by, suite.now)}"
+    return "nothing: every unit is settled"
+
+
+def _party(text: str | None, what: str = "PARTY") -> str | None:
+    return resolve_address(text, what) if text else None
+
+
+class _Tokens:
+    """Token facts read once per command."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Token] = {}
+
+    def __call__(self, address: str) -> Token:
+        if address not in self._known:
+            self._known[address] = token_at(address)
+        return self._known[address]
+
+
+def _ledger_header(sync: Any, suite: Suite) -> str:
+    cursor = sync.ledger.cursor
+    if cursor is None:
+        return "ledger: nothing indexed yet"
+    return f"as of block {cursor[0]:,} ({format_when(sync.ledger.now())})"
+
+
+@cli.command("list", cls=COMMAND, short_help="Orders from the ledger: all, or those a party takes part in")
+@click.argument("party", required=False)
+@ledger_options()
+@deployment_option()
+@one_line_errors
+def list_orders(party: str | None, confirmations_text: str | None, ledger_file: str | None, deployment_path: str | None) -> None:
+    """List the orders PARTY takes part in (buyer, supplier, assignee, inspector, subcontractor), or all."""
+    who_text = _party(party)
+    suite = open_suite(deployment_path)
+    sync = synced_ledger(suite.deployment, confirmations_text, ledger_file)
+    try:
+        ledger = sync.ledger
+        if who_text:
+            orders = ledger.orders_of(who_text)
+        else:
+            orders, number = [], 1
+            while (found := ledger.order(number)) is not None:
+                orders.append(found)
+                number += 1
+        tokens = _Tokens()
+        click.echo(f"{len(orders)} order(s){' of ' + who_text if who_text else ''}, {_ledger_header(sync, suite)}")
+        for data in orders:
+            token = tokens(data["token"])
+            full = ledger.order(data["order_id"]) or data
+            open_lots = [lot for lot in full.get("lots", []) if lot["status"] in (SHIPPED, DISPUTED)]
+            open_units = 0 if data["refunded"] or data["declined"] else data["quantity"] - data["units_shipped"]
+            state = "declined" if data["declined"] else ("settled" if not open_units and not open_lots else "open")
+            roles = f"  [{', '.join(data['roles'])}]" if data.get("roles") else ""
+            po = data.get("po_ref_text") or ""
+            click.echo(
+                f"  #{data['order_id']:<4} {po[:32]:<14} agreement #{data['agreement_id']:<3} "
+                f"{data['units_shipped']:,}/{data['quantity']:,} units  {token.format(data['amount'])}  {state}"
+                f"{f', {len(open_lots)} lot(s) in review or dispute' if open_lots else ''}{roles}"
+            )
+    finally:
+        sync.ledger.close()
+
+
+@cli.command(cls=COMMAND, short_help="What an address has locked, will receive and may claim, per token")
+@click.argument("address")
+@ledger_options()
+@deployment_option()
+@one_line_errors
+def owed(address: str, confirmations_text: str | None, ledger_file: str | None, deployment_path: str | None) -> None:
+    """Per token: what ADDRESS has locked as a buyer, will receive as supplier, subcontractor or
+    assignee (lots in review, unshipped units, lots in dispute), and its credits to claim."""
+    who_address = resolve_address(address, "ADDRESS")
+    suite = open_suite(deployment_path)
+    sync = synced_ledger(suite.deployment, confirmations_text, ledger_file)
+    try:
+        totals = sync.ledger.owed(who_address, now=suite.now)
+        tokens = _Tokens()
+        click.echo(f"{who_address}, {_ledger_header(sync, suite)}")
+        if not totals:
+            click.echo("  nothing locked, receivable or to claim")
+        for token_address, item in totals.items():
+            token = tokens(token_address)
+            click.echo(f"  {token.symbol} ({token_address})")
+            click.echo(f"    locked as buyer      {token.format(item.locked)}")
+            click.echo(f"    receivable           {token.format(item.receivable)}  (lots in review {token.format(item.in_review)}, unshipped units {token.format(item.unshipped)})")
+            click.echo(f"    in dispute           {token.format(item.in_dispute)}  (if the supplier side is awarded in full)")
+            click.echo(f"    credit to claim      {token.format(item.credit)}" + ("  (`ape run orders claim`)" if item.credit else ""))
+    finally:
+        sync.ledger.close()
+
+
+@cli.command(cls=COMMAND, short_help="The running clocks, soonest first: who acts, what happens after")
+@click.option("--party", default=None, metavar="ADDRESS", help="Only the orders this address takes part in.")
+@click.option("--upcoming", is_flag=True, help="Leave out the clocks that already ran out (those are due now).")
+@ledger_options()
+@deployment_option()
+@one_line_errors
+def deadlines(party: str | None, upcoming: bool, confirmations_text: str | None, ledger_file: str | None, deployment_path: str | None) -> None:
+    """Every ship-by, shipping window, review period and arbitration deadline still running."""
+    who_address = _party(party, "--party")
+    suite = open_suite(deployment_path)
+    sync = synced_ledger(suite.deployment, confirmations_text, ledger_file)
+    try:
+        items = sync.ledger.deadlines(suite.now, party=who_address, include_past=not upcoming)
+        tokens = _Tokens()
+        click.echo(f"{len(items)} clock(s){' of ' + who_address if who_address else ''}, {_ledger_header(sync, suite)}")
+        for item in items:
+            token = tokens(item.token)
+            where = f"order #{item.order_id}" + (f" lot {item.lot}" if item.lot else "")
+            if item.due_at < suite.now:
+                action = f"ran out: {item.after}"
+            else:
+                action = f"{item.who}; then {item.after}"
+            click.echo(f"  {format_when(item.due_at, suite.now)}  {item.kind:<15} {where:<16} {token.format(item.amount)}  {action}")
+    finally:
+        sync.ledger.close()
+
+
+@cli.command(cls=COMMAND, short_help="Every payment, refund and penalty as CSV or JSON Lines, for an ERP")
+@click.option("--format", "fmt", default="csv", show_default=True, metavar="csv|jsonl")
+@click.option("--out", default=None, metavar="FILE", help="Write here (default: stdout).")
+@click.option("--party", default=None, metavar="ADDRESS", help="Only rows paying this address.")
+@click.option("--since-block", default="0", show_default=True, metavar="N", help="Only rows from this block on.")
+@ledger_options()
+@deployment_option()
+@one_line_errors
+def export(
+    fmt: str, out: str | None, party: str | None, since_block: str, confirmations_text: str | None, ledger_file: str | None, deployment_path: str | None
+) -> None:
+    """One row per payment, deferral, claim, refund and penalty, with PO, order, lot, payee, token,
+    amount (smallest unit, exact), transaction and block time."""
+    if fmt not in ("csv", "jsonl"):
+        fail(f"--format: {fmt!r} is not csv or jsonl")
+    if not since_block.strip().isdigit():
+        fail(f"--since-block: {since_block!r} is not a block number")
+    who_address = _party(party, "--party")
+    if out is not None and Path(out).expanduser().exists():
+        fail(f"--out: {out} already exists; refusing to overwrite it")
+    suite = open_suite(deployment_path)
+    sync = synced_ledger(suite.deployment, confirmations_text, ledger_file)
+    try:
+        filters = {"since_block": int(since_block), "party": who_address}
+        if out is None:
+            stream = click.get_text_stream("stdout")
+            sync.ledger.write_export(stream, fmt, **filters)
+            return
+        target = Path(out).expanduser()
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            count = sync.ledger.write_export(handle, fmt, **filters)
+        click.echo(f"Exported {count} row(s) to {target} ({_ledger_header(sync, suite)})", err=True)
+    finally:
+        sync.ledger.close()
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def _post(url: str, payload: dict[str, Any]) -> str | None:
+    """POST ``payload`` as JSON; the error in one line, or None."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return " ".join(str(getattr(exc, "reason", exc)).split())
+    return None
+
+
+@cli.command(cls=COMMAND, short_help="Print (and POST) what a party must know, as it happens")
+@click.option("--party", required=True, metavar="ADDRESS", help="The address to watch for.")
+@click.option("--webhook", default=None, metavar="URL", help="Also POST each notice there as JSON.")
+@click.option("--interval", default="15s", show_default=True, metavar="DURATION", help="Time between polls of the node.")
+@click.option("--from-block", "from_block", default=None, metavar="N", help="Report events from this block on (default: new ones only).")
+@click.option("--once", is_flag=True, help="Poll once and exit (for cron, and tests).")
+@ledger_options()
+@deployment_option()
+@one_line_errors
+def watch(
+    party: str,
+    webhook: str | None,
+    interval: str,
+    from_block: str | None,
+    once: bool,
+    confirmations_text: str | None,
+    ledger_file: str | None,
+    deployment_path: str | None,
+) -> None:
+    """Report designs revised and keys shared for PARTY, orders created and lots shipped, review
+    periods ending within 24 h, certifications ending within 14 days, payments deferred to credits."""
+    import time
+
+    from ape import chain
+
+    from factorychain.notices import clock_notices, event_notices
+
+    me = resolve_address(party, "--party")
+    pause = parse_duration(interval, "--interval")
+    if from_block is not None and not from_block.strip().isdigit():
+        fail(f"--from-block: {from_block!r} is not a block number")
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        fail(f"--webhook: {webhook!r} is not an http(s) URL")
+    suite = open_suite(deployment_path)
+    registry = suite.registry
+    start = int(from_block) if from_block is not None else int(chain.blocks.height) + 1
+    reported: set[str] = set()
+    last_seen = start - 1
+
+    def certification(part_id: str, version: int, supplier: str) -> tuple[bool, int]:
+        pid = bytes.fromhex(part_id[2:])
+        return bool(registry.is_certified(pid, version, supplier)), int(registry.certified_until(pid, version, supplier))
+
+    def has_access(part_id: str) -> bool:
+        return bool(registry.has_access(bytes.fromhex(part_id[2:]), me))
+
+    click.echo(f"Watching {me} on escrow {suite.escrow.address} from block {start:,}" + (f"; POSTing to {webhook}" if webhook else ""), err=True)
+    while True:
+        sync = synced_ledger(suite.deployment, confirmations_text, ledger_file)
+        try:
+            ledger = sync.ledger
+            cursor = ledger.cursor[0] if ledger.cursor else start - 1
+            fresh = [e for e in ledger.events() if last_seen < e.block_number <= cursor]
+            now = int(chain.pending_timestamp)
+            notices = event_notices(me, fresh, ledger, has_access=has_access)
+            notices += clock_notices(me, ledger, now, certification=certification)
+            last_seen = max(last_seen, cursor)
+        finally:
+            sync.ledger.close()
+        for notice in notices:
+            if notice.key in reported:
+                continue
+            reported.add(notice.key)
+            click.echo(f"[{notice.kind}] {notice.text}")
+            if webhook is not None:
+                error = _post(webhook, notice.to_json())
+                if error is not None:
+                    click.echo(f"Warning: webhook {webhook}: {error}; the notice was printed only", err=True)
+        if once:
+            return
+        time.sleep(pause)
