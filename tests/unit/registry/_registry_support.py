@@ -1,7 +1,9 @@
-"""Helpers shared by the PartRegistry unit tests (no fixtures: every module asks for what it uses).
+"""Helpers and fixtures shared by the PartRegistry unit tests.
 
-The file name is unique on purpose: test directories have no ``__init__.py``, so two helper modules
-with the same name in different directories would shadow each other in ``sys.modules``.
+Fixtures defined here are imported by name into the modules that use them (``tests/conftest.py``
+belongs to the whole suite). The file name is unique on purpose: test directories have no
+``__init__.py``, so two helper modules with the same name in different directories would shadow
+each other in ``sys.modules``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+import pytest
+from eth_abi import decode, encode
+from eth_utils import keccak, to_hex
 
 from conftest import h
 
@@ -21,6 +27,22 @@ MISSING_ROLE = "access_control: account is missing role"
 NOT_OWNER = "registry: not part owner"
 UNKNOWN_PART = "registry: unknown part"
 UNKNOWN_VERSION = "registry: unknown version"
+NEW_OWNER_NOT_MANUFACTURER = "registry: new owner not manufacturer"
+OWNER_STILL_MANUFACTURER = "registry: owner still manufacturer"
+
+
+@pytest.fixture
+def other_oem(registry, admin, sub2):
+    """A second manufacturer, who owns no part here."""
+    registry.grantRole(registry.MANUFACTURER_ROLE(), sub2, sender=admin)
+    return sub2
+
+
+@pytest.fixture
+def manufacturer_supplier(registry, admin, part, supplier):
+    """The `part` fixture's granted, certified supplier, also made a manufacturer (so it can own parts)."""
+    registry.grantRole(registry.MANUFACTURER_ROLE(), supplier, sender=admin)
+    return supplier
 
 
 def pin_next_block(chain: Any, offset: int = 100) -> int:
@@ -48,3 +70,33 @@ def isolated(chain: Any) -> Iterator[None]:
         yield
     finally:
         chain.restore(snapshot)
+
+
+def read_views(chain: Any, contract: Any, calls: list[tuple[str, tuple, str]]) -> list[Any]:
+    """Reads many views of `contract` at the head in one JSON-RPC batch of ``eth_call``s.
+
+    Each call is ``(signature, args, output types)``, e.g. ``("has_access(bytes32,address)", (part, a),
+    "bool")``; a single output comes back bare, several as a tuple. For property tests that read
+    dozens of views per step: one round trip instead of one (plus Ape's encoding) per view.
+    """
+    web3 = chain.provider.web3
+    outputs = []
+    with web3.batch_requests() as batch:
+        for signature, args, out in calls:
+            arg_types = signature[signature.index("(") + 1 : -1].split(",")
+            data = keccak(text=signature)[:4] + encode(arg_types, [getattr(a, "address", a) for a in args])
+            batch.add(web3.eth.call({"to": contract.address, "data": to_hex(data)}, "latest"))
+            outputs.append(out.split(","))
+        raw = batch.execute()
+    decoded = [decode(types, result) for types, result in zip(outputs, raw, strict=True)]
+    return [values[0] if len(values) == 1 else values for values in decoded]
+
+
+def trace_view(chain: Any, contract: Any, method: Any, *args: Any) -> dict:
+    """The node's opcode trace of a view called at the head (``debug_traceCall``): storage reads, gas."""
+    call = {"to": contract.address, "data": to_hex(method.encode_input(*args))}
+    return chain.provider.make_request("debug_traceCall", [call, "latest", {"disableStorage": True}])
+
+
+def opcode_count(trace: dict, op: str) -> int:
+    return sum(1 for step in trace["structLogs"] if step["op"] == op)

@@ -3,17 +3,10 @@
 import ape
 import pytest
 
-from _registry_support import NOT_OWNER, REPORT, UNKNOWN_PART
+from _registry_support import NOT_OWNER, REPORT, UNKNOWN_PART, other_oem
 from conftest import DAY, SPEC_V1, SPEC_V2, URI_V1, URI_V2, ZERO, h
 
 OTHER_PART = h("PN-9000 gear")
-
-
-@pytest.fixture
-def other_oem(registry, admin, sub2):
-    """A second manufacturer, who owns no part here."""
-    registry.grantRole(registry.MANUFACTURER_ROLE(), sub2, sender=admin)
-    return sub2
 
 
 WRONG_CALLERS = ["stranger", "admin", "certifier", "buyer", "supplier", "other_oem"]

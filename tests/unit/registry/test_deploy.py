@@ -68,8 +68,8 @@ def test_default_admin_role__is_zero_and_administers_both_roles(registry):
     assert registry.getRoleAdmin(registry.CERTIFIER_ROLE()) == ADMIN_ROLE
 
 
-def test_version__is_1_0_0(registry):
-    assert registry.VERSION() == "1.0.0"
+def test_version__is_2_0_0(registry):
+    assert registry.VERSION() == "2.0.0"
 
 
 def test_supports_interface__erc165_and_access_control__true_other__false(registry):

@@ -3,18 +3,11 @@
 import ape
 import pytest
 
-from _registry_support import NOT_OWNER, REPORT, UNKNOWN_PART
+from _registry_support import MISSING_ROLE, NOT_OWNER, REPORT, UNKNOWN_PART, other_oem
 from conftest import DAY, SPEC_V1, SPEC_V2, URI_V1, URI_V2, h
 
 SPEC_V3 = h("bracket design rev C")
 URI_V3 = "s3://designs/bracket-rev-c.enc"
-
-
-@pytest.fixture
-def other_oem(registry, admin, sub2):
-    """A second manufacturer, who owns no part here."""
-    registry.grantRole(registry.MANUFACTURER_ROLE(), sub2, sender=admin)
-    return sub2
 
 
 def test_revise_part__by_owner__appends_version_2_and_logs(registry, part, oem):
@@ -72,11 +65,14 @@ def test_revise_part__empty_uri__reverts(registry, part, oem):
     assert registry.spec_hash(part, 2) == b"\x00" * 32
 
 
-def test_revise_part__owner_without_manufacturer_role__still_allowed(registry, part, admin, oem):
-    # SPEC: revising is the part owner's right; the role gates registering new parts only.
+def test_revise_part__owner_without_manufacturer_role__reverts(registry, part, admin, oem):
+    # SPEC v2: the owner must hold MANUFACTURER_ROLE now (v1 let a demoted owner go on revising).
     registry.revokeRole(registry.MANUFACTURER_ROLE(), oem, sender=admin)
 
-    assert registry.revise_part(part, SPEC_V2, URI_V2, sender=oem).return_value == 2
+    with ape.reverts(MISSING_ROLE):
+        registry.revise_part(part, SPEC_V2, URI_V2, sender=oem)
+    assert registry.latest_version(part) == 1
+    assert registry.spec_hash(part, 2) == b"\x00" * 32
 
 
 def test_revise_part__after_transfer__new_owner_may_and_previous_may_not(registry, part, oem, other_oem):

@@ -3,15 +3,8 @@
 import ape
 import pytest
 
-from _registry_support import ENVELOPE, NOT_OWNER, UNKNOWN_PART, UNKNOWN_VERSION
+from _registry_support import ENVELOPE, NOT_OWNER, UNKNOWN_PART, UNKNOWN_VERSION, other_oem
 from conftest import SPEC_V2, URI_V2, ZERO, h
-
-
-@pytest.fixture
-def other_oem(registry, admin, sub2):
-    """A second manufacturer, who owns no part here."""
-    registry.grantRole(registry.MANUFACTURER_ROLE(), sub2, sender=admin)
-    return sub2
 
 
 def test_share_key__by_owner_to_partner__logs_envelope(registry, part, oem, supplier):

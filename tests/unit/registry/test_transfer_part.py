@@ -3,15 +3,8 @@
 import ape
 import pytest
 
-from _registry_support import ENVELOPE, NOT_OWNER, REPORT, UNKNOWN_PART
+from _registry_support import ENVELOPE, NOT_OWNER, REPORT, UNKNOWN_PART, other_oem
 from conftest import DAY, SPEC_V1, SPEC_V2, URI_V1, URI_V2, ZERO, h
-
-
-@pytest.fixture
-def other_oem(registry, admin, sub2):
-    """A second manufacturer, who owns no part here."""
-    registry.grantRole(registry.MANUFACTURER_ROLE(), sub2, sender=admin)
-    return sub2
 
 
 def test_transfer_part__to_manufacturer__moves_ownership_and_logs(registry, part, oem, other_oem):
