@@ -21,7 +21,7 @@ PIP_FILTER := 2>&1 | { grep -v -e "^WARNING: Location" -e "neither a file nor a 
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup test test-fast test-deep demo deploy bench bench-vault mutate rehearsal console lock clean
+.PHONY: help setup test test-fast test-deep demo deploy bench bench-vault bench-ledger mutate rehearsal console lock clean
 
 help:
 	@echo "make demo       set up, then run the full supply-chain story on a local chain"
@@ -29,6 +29,7 @@ help:
 	@echo "make test-deep  the suite with the long fuzzing profile (HYPOTHESIS_PROFILE=deep)"
 	@echo "make bench      gas table of every call against its floor -> docs/gas.md"
 	@echo "make bench-vault data vault: ingest records/s, gas per anchored batch, proof size, verify time"
+	@echo "make bench-ledger ledger: events indexed per second, time to sync 10 000 orders' events"
 	@echo "make mutate     mutation score of the test suite against the Vyper sources"
 	@echo "make rehearsal  deploy to a standalone Anvil node over JSON-RPC, as to a testnet"
 	@echo "make console    ape console with the deployed contracts and SDK in scope"
@@ -71,6 +72,9 @@ bench: setup
 
 bench-vault: setup
 	@$(BIN)/python -m tools.bench_vault $(ARGS)
+
+bench-ledger: setup
+	@$(BIN)/python -m tools.bench_ledger $(ARGS)
 
 mutate: setup
 	@$(BIN)/python -m tools.mutate $(ARGS)

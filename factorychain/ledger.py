@@ -143,6 +143,15 @@ def _split_tuple(kind: str) -> list[str]:
     return parts
 
 
+def _is_static_word(kind: str) -> bool:
+    """A type that is exactly one 32-byte word in place (no arrays, no tuples, no dynamic bytes)."""
+    if "[" in kind or kind.startswith("("):
+        return False
+    return kind == "address" or kind == "bool" or kind.startswith(("uint", "int")) or (
+        kind.startswith("bytes") and kind != "bytes"
+    )
+
+
 @dataclass(frozen=True)
 class _EventSpec:
     contract: str
@@ -180,6 +189,7 @@ class EventCodec:
         self._by_address = {address.lower(): label for label, address in self.addresses.items()}
         self._events: dict[tuple[str, str], _EventSpec] = {}
         self._functions: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self._address_cache: dict[str, str] = {}
         for label, abi in abis.items():
             for entry in abi:
                 if entry.get("type") == "event" and not entry.get("anonymous"):
@@ -197,7 +207,12 @@ class EventCodec:
                     self._functions[(label, str(entry["name"]))] = entry
 
     def decode(self, log: Mapping[str, Any]) -> DecodedEvent | None:
-        """A raw JSON-RPC log as a :class:`DecodedEvent`; ``None`` for a log of no known event."""
+        """A raw JSON-RPC log as a :class:`DecodedEvent`; ``None`` for a log of no known event.
+
+        Static words (uintN, address, bytes32, bool) are read straight from the hex text; only
+        dynamic types (strings, bytes, arrays, structs) go through eth_abi. Addresses are
+        checksummed once each and cached: a sync sees the same few parties again and again.
+        """
         label = self._by_address.get(str(log["address"]).lower())
         topics = log.get("topics") or []
         if label is None or not topics:
@@ -207,13 +222,16 @@ class EventCodec:
             return None
         values: dict[str, Any] = {}
         for (name, kind), topic in zip(spec.indexed, topics[1:], strict=True):
-            raw = bytes.fromhex(str(topic)[2:])
-            values[name] = _normalize(kind, abi_decode([kind], raw)[0])
+            values[name] = self._word(kind, str(topic)[2:])
         if spec.data:
-            raw = bytes.fromhex(str(log["data"])[2:])
-            decoded = abi_decode([kind for _, kind in spec.data], raw)
-            for (name, kind), value in zip(spec.data, decoded, strict=True):
-                values[name] = _normalize(kind, value)
+            data = str(log["data"])[2:]
+            if all(_is_static_word(kind) for _, kind in spec.data):
+                for i, (name, kind) in enumerate(spec.data):
+                    values[name] = self._word(kind, data[64 * i : 64 * (i + 1)])
+            else:
+                decoded = abi_decode([kind for _, kind in spec.data], bytes.fromhex(data))
+                for (name, kind), value in zip(spec.data, decoded, strict=True):
+                    values[name] = self._normalize_cached(kind, value)
         timestamp = log.get("blockTimestamp")
         return DecodedEvent(
             block_number=int(log["blockNumber"], 16),
@@ -225,6 +243,38 @@ class EventCodec:
             args={name: values[name] for name in spec.names},
             block_time=int(timestamp, 16) if timestamp else None,
         )
+
+    def _checksum(self, hex40: str) -> str:
+        cached = self._address_cache.get(hex40)
+        if cached is None:
+            cached = self._address_cache[hex40] = to_checksum_address("0x" + hex40)
+        return cached
+
+    def _word(self, kind: str, word: str) -> Any:
+        """One 32-byte ABI word (64 hex digits) of a static type (or the hash topic of a dynamic one)."""
+        if kind == "address":
+            return self._checksum(word[-40:].lower())
+        if kind.startswith("uint"):
+            return int(word, 16)
+        if kind == "bool":
+            return int(word, 16) != 0
+        if kind.startswith("bytes"):
+            size = int(kind[5:])
+            return "0x" + word[: 2 * size].lower()
+        if kind.startswith("int"):
+            value = int(word, 16)
+            return value - (1 << 256) if value >= 1 << 255 else value
+        return "0x" + word.lower()  # an indexed dynamic value: the topic is its keccak256
+
+    def _normalize_cached(self, kind: str, value: Any) -> Any:
+        if kind == "address":
+            return self._checksum(str(value)[2:].lower())
+        if kind.endswith("]"):
+            inner = kind[: kind.rindex("[")]
+            return [self._normalize_cached(inner, v) for v in value]
+        if kind.startswith("("):
+            return [self._normalize_cached(k, v) for k, v in zip(_split_tuple(kind), value, strict=True)]
+        return _normalize(kind, value)
 
     def call_data(self, label: str, function: str, *args: Any) -> str:
         """``0x``-hex calldata for a view of one of the contracts."""
