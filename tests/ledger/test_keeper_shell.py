@@ -192,3 +192,25 @@ def test_silverback_bot__settles_what_a_time_jump_made_due(node, suite, project)
         lines.append(rest or "")
     done, due = settlements(node, suite, project)
     assert len(done - before) == 3 and due == 0 and set(done.values()) == {1}, "".join(lines)
+
+
+def test_keeper_dry_run_lists_what_is_due__and_mistakes_are_one_line(node, suite, monkeypatch):
+    from ape_run._cli import cli as ape_cli
+    from click.testing import CliRunner
+
+    suite["make_due"](refunds=1)
+    monkeypatch.setenv("FACTORYCHAIN_LEDGER_DIR", str(suite["folder"] / "ledger-dry"))
+    runner = CliRunner(mix_stderr=False)
+    common = ["--network", node.url, "--deployment", str(suite["record"]), "--confirmations", "0"]
+    listed = runner.invoke(ape_cli, ["keeper", "--dry-run", *common], catch_exceptions=False)
+    assert listed.exit_code == 0, listed.stdout + listed.stderr
+    assert "1 due" in listed.stdout and "refund_expired order" in listed.stdout
+    no_account = runner.invoke(ape_cli, ["keeper", "--once", *common], catch_exceptions=False)
+    assert no_account.exit_code == 1 and no_account.stderr.count("\n") == 1 and "--account" in no_account.stderr
+    bad_gas = runner.invoke(ape_cli, ["keeper", "--once", "--max-gas", "lots", "--account", "TEST::9", *common])
+    assert bad_gas.exit_code == 1 and "Error: --max-gas: 'lots'" in bad_gas.stderr
+    # None of the refused commands sent anything: the item is still due.
+    listed_again = runner.invoke(ape_cli, ["keeper", "--dry-run", *common], catch_exceptions=False)
+    assert "1 due" in listed_again.stdout
+    done = runner.invoke(ape_cli, ["keeper", "--once", "--account", "TEST::9", *common], catch_exceptions=False)
+    assert done.exit_code == 0 and "refund_expired order" in done.stdout and ": sent 0x" in done.stdout
