@@ -56,11 +56,13 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = {
     "PartRegistry": "contracts/PartRegistry.vy",
     "OrderEscrow": "contracts/OrderEscrow.vy",
+    "DataAnchor": "contracts/DataAnchor.vy",
 }
 # The tests that exercise each contract, broadest first: with -x the first failure ends the run.
 SUITES = {
     "PartRegistry": ["tests/integration", "tests/unit/registry"],
     "OrderEscrow": ["tests/integration", "tests/unit/escrow", "tests/adversarial"],
+    "DataAnchor": ["tests/unit/anchor", "tests/vault"],
 }
 STATEFUL = "tests/stateful"
 # Slow and about deployment tooling rather than contract logic (a standalone Anvil node, `ape run`
