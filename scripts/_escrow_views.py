@@ -65,7 +65,7 @@ def po_text(ref: bytes) -> str:
             text = stripped.decode("utf-8")
         except UnicodeDecodeError:
             text = ""
-        if text.isprintable():
+        if text and text.isprintable():
             return text
     return "0x" + bytes(ref).hex()
 

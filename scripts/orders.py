@@ -903,6 +903,8 @@ def _next_step(suite: Suite, o: OrderView, lots: list[Any], names: dict[str, lis
     if o.open_units:
         if suite.now > o.grace_end:
             return f"anyone may refund the {o.open_units:,} open units: `ape run orders refund {o.id}`"
+        if suite.now > o.ship_by:
+            return f"the supplier may still ship the {o.open_units:,} open units, late, until {format_when(o.grace_end, suite.now)}"
         return f"the supplier ships the {o.open_units:,} open units by {format_when(o.ship_by, suite.now)}"
     return "nothing: every unit is settled"
 
