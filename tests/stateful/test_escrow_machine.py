@@ -33,9 +33,10 @@ After every step the invariants compare the model with the chain and check SPEC 
    before and after each one).
 
 Deployments are made once per module; each example snapshots the chain in ``__init__`` and
-restores it in ``teardown``. The model reads the pending block timestamp and pins it before each
-transaction, so deadlines are decided to the second. Transactions go through raw JSON-RPC (see
-``_stateful_support.py``).
+restores it in ``teardown``. The model owns the clock: every transaction is mined at the model's
+timestamp (``evm_setNextBlockTimestamp``), so deadlines are decided to the second and no draw
+depends on Anvil's wall clock (hypothesis replays and shrinks an example by drawing the same
+way). Transactions go through raw JSON-RPC (see ``_stateful_support.py``).
 
 Profiles (tests/conftest.py, picked with HYPOTHESIS_PROFILE): ``ci`` (default) 25 examples x 30
 steps; ``dev`` 8 x 10; ``deep`` 400 x 100 (tens of thousands of steps: run it after touching the
@@ -92,7 +93,8 @@ _RECEIPT_TYPEHASH = keccak(
 )
 
 # What a run did, for the terminal summary (module level: hypothesis builds a machine per example).
-STATS = {"examples": 0, "checks": 0, "txs": 0, "start": 0.0, "end": 0.0, "gas": {}, "ok": Counter(), "reverts": Counter()}
+STATS = {"examples": 0, "checks": 0, "txs": 0, "start": 0.0, "end": 0.0, "gas": {}, "ok": Counter(), "reverts": Counter(),
+         "reverts_by_fn": Counter(), "deferred": 0}
 
 
 # ---------------------------------------------------------------- deployment, once per module
@@ -205,6 +207,8 @@ class _Summary:
             f"escrow machine, predicted reverts: {sum(STATS['reverts'].values())} with {len(STATS['reverts'])}"
             f" distinct reasons" + (f": {dict(STATS['reverts'])}" if os.environ.get("STATEFUL_VERBOSE") else "")
         )
+        if os.environ.get("STATEFUL_VERBOSE"):
+            terminalreporter.write_line(f"reverts by function: {dict(STATS['reverts_by_fn'])}; deferred pushes {STATS['deferred']}")
         flat = ", ".join(f"{k} {lo}..{hi} gas ({n}x)" for k, (lo, hi, n) in sorted(STATS["gas"].items()))
         if flat:
             terminalreporter.write_line(f"escrow machine, execution gas of flat calls: {flat}")
@@ -328,6 +332,8 @@ class EscrowMachine(RuleBasedStateMachine):
         super().__init__()
         e = self.env
         self.snapshot_id = chain.snapshot()
+        latest = e.wire.rpc("eth_getBlockByNumber", ["latest", False])
+        self.clock = int(latest["timestamp"], 16) + 1  # the same for every example: they share one snapshot
         STATS["examples"] += 1
         self.agreements: dict[int, Agr] = {}
         self.orders: dict[int, Ord] = {}
@@ -357,15 +363,20 @@ class EscrowMachine(RuleBasedStateMachine):
         return self.env.a
 
     def _now(self) -> int:
-        """The timestamp the next transaction will carry, pinned so the prediction holds."""
-        return self.env.wire.pin()
+        """The timestamp the next transaction will carry. The model owns the clock: every
+        transaction is mined at exactly ``self.clock`` (then the clock moves one second), so
+        deadlines are decided to the second and no draw depends on Anvil's wall clock (which
+        would make hypothesis's replays and shrinking draw differently)."""
+        return self.clock
 
     def _raw(self, action: str, sender: str, to: str, data: bytes, expect: str | None, value: int = 0) -> Outcome:
         """Sends one transaction from an EOA, charges its exact fee in the model and checks the
         predicted outcome: success when ``expect`` is None, else a revert with exactly that reason."""
         if not STATS["start"]:
             STATS["start"] = time.monotonic()
+        self.env.wire.set_next_timestamp(self.clock)
         out = self.env.wire.send(sender, to, data, value)
+        self.clock += 1
         self.txs += 1
         STATS["txs"] += 1
         self.last_action = action
@@ -391,6 +402,7 @@ class EscrowMachine(RuleBasedStateMachine):
             STATS["ok"][fn] += 1
         else:
             STATS["reverts"][expect] += 1
+            STATS["reverts_by_fn"][(fn, expect)] += 1
         if actor.via is None:
             out = self._raw(action, who, self.escrow, inner, expect, value)
         else:
@@ -431,6 +443,7 @@ class EscrowMachine(RuleBasedStateMachine):
             expected.append(("Paid", {"order_id": o.id, "payee": to, "token": token, "amount": amount}))
         else:
             self.credits[(to, token)] += amount
+            STATS["deferred"] += 1
             expected.append(("PaymentDeferred", {"order_id": o.id, "payee": to, "token": token, "amount": amount}))
 
     def _settle(self, o: Ord, lot: LotM, supplier_side: int) -> list[tuple]:
@@ -497,8 +510,8 @@ class EscrowMachine(RuleBasedStateMachine):
         """Sometimes puts the next block exactly on ``deadline`` or one second past it (if it has
         not passed already: the clock never goes back)."""
         edge = data.draw(st.sampled_from([None, None, 0, 1]), label="on the deadline (+0 / +1 s)?")
-        if edge is not None and deadline + edge >= self.env.wire.pending_timestamp():
-            self.env.wire.set_next_timestamp(deadline + edge)
+        if edge is not None and deadline + edge >= self.clock:
+            self.clock = deadline + edge
 
     def _deadlines(self) -> list[int]:
         """Every running deadline: valid-until of agreements, ship-by and ship-by + grace of
@@ -716,7 +729,7 @@ class EscrowMachine(RuleBasedStateMachine):
             value = amount + 1
         elif defect == "unexpected_value" and erc20:
             value = 1
-        pending = self.env.wire.pending_timestamp()
+        pending = self.clock
         likely = self._create_expect(ag, caller, quantity, pending + ship_in, value, pending)
         if erc20 and amount and likely in (None, "escrow: token transfer failed"):
             self._fund(ag, caller, amount)
@@ -909,7 +922,7 @@ class EscrowMachine(RuleBasedStateMachine):
         a relayer brings it for lot `n`. A signer "wallet-approve" has the wallet approve the
         digest on chain and relays dummy signature bytes; "wallet" has its owner key sign."""
         e = self.env
-        now = self.env.wire.pending_timestamp()
+        now = self.clock
         deadline = now + offset
         receipt = h(f"signed GRN {order_id}/{n}")
         stored = lambda num: (self._lot(o, num).shipment if o and self._lot(o, num) else bytes(32))  # noqa: E731
@@ -1092,7 +1105,7 @@ class EscrowMachine(RuleBasedStateMachine):
 
     def _draw_terms(self, data: Any, buyer: str) -> dict:
         e = self.env
-        now = e.wire.pending_timestamp()
+        now = self.clock
         token = data.draw(st.sampled_from(e.tokens), label="token")
         supplier = data.draw(st.sampled_from([self.a["supplier"], self.a["supplier2"], self.a["rsup"]]), label="supplier")
         inspectors = [ZERO, self.a["inspector"]] + ([self.a["wallet"]] if buyer != self.a["wallet"] else [])
@@ -1112,7 +1125,7 @@ class EscrowMachine(RuleBasedStateMachine):
 
     def _draw_payees(self, data: Any, ag: Agr | None, valid: bool) -> list[tuple[str, int]]:
         """A payee list, valid or with one defect; the model works out the reason itself."""
-        pool = [self.a["sub1"], self.a["sub2"], self.a["rpay"]]
+        pool = [self.a["rpay"], self.a["sub1"], self.a["sub2"]]  # the refusing receiver first: credits come early
         count = data.draw(st.sampled_from([2, 3, 1, 0]), label="payee count")
         accounts = data.draw(st.permutations(pool), label="payees")[:count]
         shares = [data.draw(st.integers(1, BPS // max(count, 1)), label="share") for _ in accounts]
@@ -1147,14 +1160,20 @@ class EscrowMachine(RuleBasedStateMachine):
         may start out refusing, so that credits (and claims) come early."""
         e = self.env
         for receiver in sorted(e.receivers):
-            if data.draw(st.booleans(), label="receiver refuses ETH from the start?"):
+            if data.draw(st.sampled_from([True, True, False]), label="receiver refuses ETH from the start?"):
                 self._now()
                 self._raw("set_mode(1)", self.a["operator"], receiver, bytes(e.receivers[receiver].set_mode.encode_input(1)), None)
                 self.modes[receiver] = 1
+        for token in sorted(e.token_contracts):
+            if data.draw(st.booleans(), label="token blocklists sub2 from the start?"):
+                self._now()
+                call = bytes(e.token_contracts[token].set_blocked.encode_input(self.a["sub2"], True))
+                self._raw("set_blocked(sub2)", self.a["operator"], token, call, None)
+                self.blocked.add((token, self.a["sub2"]))
         for _ in range(data.draw(st.integers(1, 3), label="opening agreements")):
             buyer = data.draw(st.sampled_from([self.a["buyer"], self.a["buyer2"], self.a["wallet"]]), label="buyer")
             terms = self._draw_terms(data, buyer)
-            terms["valid_until"] = e.wire.pending_timestamp() + 365 * DAY
+            terms["valid_until"] = self.clock + 365 * DAY
             self._propose(buyer, terms, None)
             ag = self.agreements[len(self.agreements)]
             self._accept(ag, ag.id, ag.supplier, self._draw_payees(data, ag, valid=True))
@@ -1364,17 +1383,16 @@ class EscrowMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def time_passes(self, data: Any) -> None:
         """A few seconds, weeks, or exactly onto a running deadline (or one second past it)."""
-        wire = self.env.wire
-        now = wire.pending_timestamp()
+        now = self.clock
         kind = data.draw(st.sampled_from(["deadline", "deadline", "seconds", "days"]), label="jump")
         deadlines = sorted({t + data.draw(st.sampled_from([0, 1]), label="+1 s?") for t in self._deadlines()})
         deadlines = [t for t in deadlines if now <= t < 2**40 - 100 * DAY]  # the clock never goes back
         if kind == "deadline" and deadlines:
-            wire.set_next_timestamp(data.draw(st.sampled_from(deadlines), label="deadline"))
+            self.clock = data.draw(st.sampled_from(deadlines), label="deadline")
         elif kind == "days":
-            wire.set_next_timestamp(now + data.draw(st.integers(DAY, 45 * DAY), label="dt"))
+            self.clock = now + data.draw(st.integers(DAY, 45 * DAY), label="dt")
         else:
-            wire.set_next_timestamp(now + data.draw(st.integers(1, 3_600), label="dt"))
+            self.clock = now + data.draw(st.integers(1, 3_600), label="dt")
 
     @rule(data=st.data())
     def world_changes(self, data: Any) -> None:
@@ -1414,7 +1432,7 @@ class EscrowMachine(RuleBasedStateMachine):
         """The happy path: an unsettled order's rightful party takes the next step the model
         allows (or, with nothing unsettled, an active agreement's buyer places a call-off)."""
         unsettled = sorted(i for i, o in self.orders.items() if not o.settled)
-        now = self.env.wire.pending_timestamp()
+        now = self.clock
         if not unsettled:
             active = sorted(i for i, ag in self.agreements.items() if ag.status == ACTIVE and now < ag.valid_until)
             if active and not self.paused:
@@ -1455,12 +1473,11 @@ class EscrowMachine(RuleBasedStateMachine):
         """SPEC rule 2: once every running deadline passed, calls anyone may make settle every
         order (refund the unshipped units, release shipped lots, split disputes 50/50), whoever
         else — buyer, inspector, supplier, arbiter — stays silent."""
-        wire = self.env.wire
         live = [o for o in self.orders.values() if not o.settled]
         ends = [o.grace_end for o in live if o.open_units]
         ends += [lot.review_end(o.a) for o in live for lot in o.lots if lot.status == SHIPPED]
         ends += [lot.deadline for o in live for lot in o.lots if lot.status == DISPUTED]
-        wire.set_next_timestamp(max(max(ends) + 1, wire.pending_timestamp()))
+        self.clock = max(max(ends) + 1, self.clock)
         stranger = self.a["stranger"]
         for o in live:
             if o.open_units:
