@@ -58,10 +58,17 @@ def revert_reason(error: RpcError) -> str:
 LIVE_CONFIRMATIONS = 12
 
 
+#: Chain ids of development nodes (Anvil, Hardhat, Ganache): no reorgs, blocks mined on demand.
+DEV_CHAIN_IDS = frozenset({31337, 1337})
+
+
 def default_confirmations(provider: Any) -> int:
-    """0 on a local development chain (blocks are mined on demand, a deep cursor would never
-    see the last transactions), else :data:`LIVE_CONFIRMATIONS`."""
-    return 0 if provider.network.name == "local" else LIVE_CONFIRMATIONS
+    """0 on a local development chain (network ``local``, or a dev chain id behind a URI: blocks
+    are mined on demand, a deep cursor would never see the last transactions), else
+    :data:`LIVE_CONFIRMATIONS`."""
+    if provider.network.name == "local" or int(provider.chain_id) in DEV_CHAIN_IDS:
+        return 0
+    return LIVE_CONFIRMATIONS
 
 
 def pending_time(rpc: Any) -> int:

@@ -1015,7 +1015,10 @@ class Ledger:
         items: list[Deadline] = []
         for order in self.db.execute(
             "SELECT o.*, a.grace_period AS grace_period, a.review_period AS review_period "
-            "FROM orders o JOIN agreements a USING (agreement_id) WHERE o.declined = 0"
+            "FROM orders o JOIN agreements a USING (agreement_id) WHERE o.declined = 0 "
+            "AND ((o.refunded = 0 AND o.units_shipped < o.quantity) "
+            "OR EXISTS (SELECT 1 FROM lots l WHERE l.order_id = o.order_id AND l.status IN (?, ?)))",
+            (SHIPPED, DISPUTED),
         ):
             if order_ids is not None and order["order_id"] not in order_ids:
                 continue
