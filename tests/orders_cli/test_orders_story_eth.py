@@ -320,3 +320,34 @@ def test_relay__receipt_altered_after_signing__refused_before_any_gas(shell, ope
     expected = ", ".join(sorted([accounts[3].address, accounts[7].address]))
     assert line.startswith("Error: receipt is signed by 0x") and line.endswith(f"expected one of: {expected}")
     assert shell.nonce(accounts[9]) == nonce
+
+
+def test_sign_receipt__keystore_account_without_terminal__one_line_then_signs_with_the_env_passphrase(shell, open_order, accounts, tmp_path):
+    """A real `ape run` process, stdin not a terminal, the gate scanner's key in an Ape keystore."""
+    import os
+    import subprocess
+
+    from eth_account import Account
+
+    shell.orders("ship", open_order, "--quantity", 1, "--account", SUPPLIER, "--yes")
+    data = tmp_path / "ape-data"
+    (data / "accounts").mkdir(parents=True)
+    gate_key = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356"  # Anvil key #7
+    (data / "accounts" / "gate.json").write_text(json.dumps(Account.encrypt(gate_key, "s3cret")))
+    out = tmp_path / "receipt.json"
+    command = ["ape", "run", "orders", "sign-receipt", str(open_order), "1", "--out", str(out), "--account", "gate", "--network", shell.node.url]
+    env = {**os.environ, "APE_DATA_FOLDER": str(data)}
+    env.pop("APE_ACCOUNTS_gate_PASSPHRASE", None)
+
+    refused = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    signed = subprocess.run(
+        command, env={**env, "APE_ACCOUNTS_gate_PASSPHRASE": "s3cret"}, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
+    )
+
+    said = [line for line in refused.stderr.splitlines() if line.strip() and not line.startswith("INFO:")]
+    assert refused.returncode == 1
+    assert said == ["Error: account 'gate' is a keystore and there is no terminal to ask its passphrase: set APE_ACCOUNTS_gate_PASSPHRASE"]
+    assert "GetPassWarning" not in refused.stderr + refused.stdout
+    assert signed.returncode == 0, signed.stderr
+    assert "GetPassWarning" not in signed.stderr and "Danger" not in signed.stderr
+    assert json.loads(out.read_text())["signer"] == accounts[7].address
