@@ -1165,11 +1165,12 @@ class EscrowMachine(RuleBasedStateMachine):
                 self._raw("set_mode(1)", self.a["operator"], receiver, bytes(e.receivers[receiver].set_mode.encode_input(1)), None)
                 self.modes[receiver] = 1
         for token in sorted(e.token_contracts):
-            if data.draw(st.booleans(), label="token blocklists sub2 from the start?"):
-                self._now()
-                call = bytes(e.token_contracts[token].set_blocked.encode_input(self.a["sub2"], True))
-                self._raw("set_blocked(sub2)", self.a["operator"], token, call, None)
-                self.blocked.add((token, self.a["sub2"]))
+            for name in ("sub1", "sub2", "supplier"):
+                if data.draw(st.sampled_from([True, False, False]), label=f"token blocklists {name} from the start?"):
+                    self._now()
+                    call = bytes(e.token_contracts[token].set_blocked.encode_input(self.a[name], True))
+                    self._raw(f"set_blocked({name})", self.a["operator"], token, call, None)
+                    self.blocked.add((token, self.a[name]))
         for _ in range(data.draw(st.integers(1, 3), label="opening agreements")):
             buyer = data.draw(st.sampled_from([self.a["buyer"], self.a["buyer2"], self.a["wallet"]]), label="buyer")
             terms = self._draw_terms(data, buyer)
