@@ -36,7 +36,7 @@ import json
 import os
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -605,6 +605,7 @@ class Ledger:
         ordered = sorted(events, key=lambda e: (e.block_number, e.log_index))
         number, block_hash, timestamp = through
         with self._write():
+            self._clear_caches()  # another process may have written since
             if self.cursor != (tuple(expect_cursor) if expect_cursor else None):
                 return False
             for event in ordered:
@@ -657,11 +658,14 @@ class Ledger:
             self._rebuild()
         return int(dropped)
 
+    def _clear_caches(self) -> None:
+        self._agreement_cache.clear()
+        self._payee_cache.clear()
+
     def _rebuild(self) -> None:
         """Derived tables from the events table alone (inside the caller's transaction)."""
         self._create_derived()
-        self._agreement_cache.clear()
-        self._payee_cache.clear()
+        self._clear_caches()
         self._expected.clear()
         self._set_meta("arbitration_timeout", str(DEFAULT_ARBITRATION_TIMEOUT))
         self._set_meta("unmatched", "0")
@@ -905,6 +909,7 @@ class Ledger:
         if row is None:
             return None
         data = dict(row)
+        self._clear_caches()
         data["payees"] = [list(p) for p in self._payees(agreement_id)]
         return data
 
@@ -960,6 +965,7 @@ class Ledger:
         who = _addr(address)
         moment = self.now() if now is None else int(now)
         totals: dict[str, dict[str, int]] = {}
+        self._clear_caches()
 
         def add(token: str, what: str, amount: int) -> None:
             if amount:
@@ -1195,11 +1201,3 @@ def _iso(timestamp: int | None) -> str:
         return ""
     return datetime.fromtimestamp(int(timestamp), UTC).isoformat().replace("+00:00", "Z")
 
-
-def iter_chunks(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
-    """Inclusive ``(first, last)`` block ranges covering ``start..stop``."""
-    first = start
-    while first <= stop:
-        last = min(stop, first + size - 1)
-        yield first, last
-        first = last + 1

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import FactoryChainError
-from .ledger import DecodedEvent, EventCodec, Ledger, iter_chunks, ledger_path
+from .ledger import DecodedEvent, EventCodec, Ledger, ledger_path
 
 if TYPE_CHECKING:
     from .deployment import Deployment

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 from _ledger_support import make_keeper, make_sync, session_state_first  # noqa: F401
-from conftest import DAY, LOT, REVIEW, h
+from conftest import DAY, LOT, h
 
 from factorychain.keeper import Attempt
 

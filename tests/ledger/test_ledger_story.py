@@ -27,7 +27,7 @@ import json
 from collections import Counter, defaultdict
 
 import pytest
-from _ledger_support import deployment_block, make_sync, session_state_first  # noqa: F401
+from _ledger_support import make_sync, session_state_first  # noqa: F401
 from conftest import DAY, GRACE, ZERO, Money, h
 
 from factorychain.ledger import EXPORT_FIELDS
@@ -62,7 +62,6 @@ def story(project, escrow, make_agreement, buyer, supplier, sub1, sub2, stranger
         receipts.append(receipt)
         return receipt
 
-    eth = Money("eth", None)
     t0 = chain.pending_timestamp
     agreement = make_agreement(payees=[(sub1, SUB1_BPS), (sub2, SUB2_BPS)])
 
