@@ -34,13 +34,25 @@ _RELATIVE = re.compile(r"^\+\s*(\d+\s*[smhd]?)$")
 _DAY_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def _ape_run_path(ctx: click.Context) -> str:
+    """``ape run orders create``: the command as the user types it (whatever invoked the ``run`` group)."""
+    names: list[str] = []
+    current: click.Context | None = ctx
+    while current is not None and current.parent is not None:
+        names.insert(0, str(current.info_name))
+        current = current.parent
+    if names[:1] == ["run"]:  # invoked as `ape run …` rather than through the run group itself
+        names = names[1:]
+    return " ".join(["ape", "run", *names])
+
+
 def _one_line_usage_errors(command_class: type) -> type:
     class OneLine(command_class):  # type: ignore[misc, valid-type]
         def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
             try:
                 return super().parse_args(ctx, args)
             except click.UsageError as exc:
-                fail(f"{exc.format_message()} (see `{ctx.command_path} --help`)")
+                fail(f"{exc.format_message()} (see `{_ape_run_path(ctx)} --help`)")
 
     OneLine.__name__ = f"OneLine{command_class.__name__}"
     return OneLine

@@ -35,10 +35,10 @@ class Shell:
     folder: Path
     runner: CliRunner
 
-    def run(self, *args: Any) -> Result:
+    def run(self, *args: Any, input: str | None = None) -> Result:
         from ape_run._cli import cli
 
-        return self.runner.invoke(cli, [*map(str, args), "--network", self.node.url], catch_exceptions=False)
+        return self.runner.invoke(cli, [*map(str, args), "--network", self.node.url], input=input, catch_exceptions=False)
 
     def ok(self, *args: Any) -> Result:
         result = self.run(*args)

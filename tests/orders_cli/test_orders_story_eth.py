@@ -282,12 +282,30 @@ def test_create__no_yes_and_no_terminal__preview_then_nothing_sent(shell, agreem
     assert shell.nonce(accounts[3]) == nonce
 
 
+def test_create__on_a_terminal__asks__no_sends_nothing__yes_sends(shell, agreement, accounts, monkeypatch):
+    import scripts._common as common
+
+    monkeypatch.setattr(common, "has_terminal", lambda: True)
+    nonce = shell.nonce(accounts[3])
+    args = ("orders", "create", agreement, "--quantity", 2, "--ship-by", "+7d", "--po", "PO-TTY", "--account", BUYER)
+
+    declined = shell.run(*args, input="n\n")
+    nonce_after_no = shell.nonce(accounts[3])
+    confirmed = shell.run(*args, input="y\n")
+
+    assert declined.exit_code == 1 and "Send this transaction? [y/N]: n" in declined.stdout
+    assert declined.stderr.strip() == "Error: nothing sent (not confirmed)"
+    assert nonce_after_no == nonce
+    assert confirmed.exit_code == 0 and "Created order #" in confirmed.stdout
+    assert shell.nonce(accounts[3]) == nonce + 1
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
         (("accept", 1, "--payee", "0x1234"), "--payee '0x1234': write ADDRESS:PERCENT"),
         (("accept", 1, "--payee", f"{SUB1}:150%"), "payees: shares add up to 150 %, above 100 %"),
-        (("create", 1, "--ship-by", "+1d", "--po", "X"), "Missing option '--quantity'"),
+        (("create", 1, "--ship-by", "+1d", "--po", "X"), "Missing option '--quantity'. (see `ape run orders create --help`)"),
         (("ship", 1, "--frobnicate"), "No such option: --frobnicate"),
         (("resolve", 1, 1), "give --supplier-share PERCENT (as the arbiter) or --expired"),
         (("relay", "/nonexistent/receipt.json"), "RECEIPT_FILE: no such file /nonexistent/receipt.json"),
