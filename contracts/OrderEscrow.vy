@@ -30,13 +30,11 @@ from ethereum.ercs import IERC20
 from .interfaces import IPartRegistry
 
 from snekmate.auth import access_control
-from snekmate.utils import pausable
 from snekmate.utils import eip712_domain_separator as eip712
 from snekmate.utils import ecdsa
 from snekmate.utils import signature_checker
 
 initializes: access_control
-initializes: pausable
 initializes: eip712
 
 # Roles: the admin grants ARBITER_ROLE and may hand over administration.
@@ -49,8 +47,6 @@ exports: (
     access_control.supportsInterface,
     access_control.DEFAULT_ADMIN_ROLE,
 )
-# Pausing stops new agreements and new call-offs only; wallets and UIs read the flag.
-exports: pausable.paused
 # EIP-5267: wallets discover the receipt-signing domain on chain.
 exports: eip712.eip712Domain
 
@@ -192,6 +188,11 @@ _P_CALLED: constant(uint256) = 192
 # `_counters` word.
 _C_AGREEMENTS: constant(uint256) = 64
 _C_ORDERS: constant(uint256) = 128
+# @dev The pause flag lives in the counters word that `propose_agreement` and
+#      `create_order` read anyway (snekmate's `pausable` would spend a cold
+#      word on every call-off and a fresh one on every pause); its reasons and
+#      events are snekmate's, unchanged.
+_C_PAUSED: constant(uint256) = 1 << 192
 
 # @dev Order word: agreement_id (48) | quantity << 48 (64) | units_shipped << 112 (64)
 #      | ship_by << 176 (40) | lot_count << 216 (32) | flags << 248.
@@ -216,7 +217,7 @@ _L_RECEIVED: constant(uint256) = 1 << 216
 
 registry: public(immutable(IPartRegistry))
 
-# @dev arbitration_timeout | agreement_count << 64 | order_count << 128.
+# @dev arbitration_timeout | agreement_count << 64 | order_count << 128 | paused << 192.
 #      One word, never zero after deployment: the first agreement and the
 #      first call-off update a live word instead of creating one (-17k gas
 #      each), and `dispute` reads the timeout from the same word.
@@ -337,6 +338,12 @@ event Claimed:
     token: indexed(address)
     amount: uint256
 
+event Paused:
+    account: address
+
+event Unpaused:
+    account: address
+
 event ArbitrationTimeoutSet:
     previous: uint256
     current: uint256
@@ -353,7 +360,6 @@ def __init__(registry_: address, admin: address):
     assert registry_.is_contract, "escrow: registry is not a contract"
     assert admin != empty(address), "escrow: zero admin"
     access_control.__init__()
-    pausable.__init__()
     eip712.__init__("FactoryChain", "2")
     if admin != msg.sender:
         access_control._grant_role(access_control.DEFAULT_ADMIN_ROLE, admin)
@@ -377,7 +383,7 @@ def propose_agreement(terms: Terms) -> uint256:
     @param terms The terms (see `Terms`); bounds are checked one by one.
     @return The new agreement id (ids start at 1).
     """
-    pausable._require_not_paused()
+    counters: uint256 = self._require_not_paused()
     assert terms.supplier != empty(address), "escrow: zero supplier"
     assert terms.supplier != msg.sender, "escrow: buyer is supplier"
     assert terms.inspector != terms.supplier, "escrow: inspector is supplier"
@@ -403,7 +409,6 @@ def propose_agreement(terms: Terms) -> uint256:
     if terms.token != empty(address):
         self._check_token(terms.token)
 
-    counters: uint256 = self._counters
     agreement_id: uint256 = ((counters >> _C_AGREEMENTS) & _MASK_64) + 1
     self._counters = counters + (1 << _C_AGREEMENTS)
     # Field by field, so that an ETH agreement or one with no inspector does not
@@ -531,7 +536,7 @@ def create_order(agreement_id: uint256, quantity: uint256, ship_by: uint256, po_
     @param po_ref The buyer's purchase-order reference, echoed in the event.
     @return The new order id (ids start at 1).
     """
-    pausable._require_not_paused()
+    counters: uint256 = self._require_not_paused()
     parties: uint256 = self._load_agreement(agreement_id)
     assert msg.sender == convert(parties & _MASK_160, address), "escrow: not buyer"
     assert self._agreement_status(parties) == AgreementStatus.ACTIVE, "escrow: agreement not active"
@@ -556,8 +561,7 @@ def create_order(agreement_id: uint256, quantity: uint256, ship_by: uint256, po_
     assert certified, "escrow: supplier not certified"
 
     self._agreements[agreement_id].pricing = (pricing & ((1 << _P_CALLED) - 1)) | called << _P_CALLED
-    counters: uint256 = self._counters
-    order_id: uint256 = (counters >> _C_ORDERS) + 1
+    order_id: uint256 = ((counters >> _C_ORDERS) & _MASK_64) + 1
     self._counters = counters + (1 << _C_ORDERS)
     self._orders[order_id] = agreement_id | quantity << _O_QUANTITY | ship_by << _O_SHIP_BY
 
@@ -953,7 +957,9 @@ def pause():
             agreed or funded can still run to its end.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    pausable._pause()
+    counters: uint256 = self._require_not_paused()
+    self._counters = counters | _C_PAUSED
+    log Paused(account=msg.sender)
 
 
 @external
@@ -962,7 +968,10 @@ def unpause():
     @notice Lets new agreements and call-offs in again.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    pausable._unpause()
+    counters: uint256 = self._counters
+    assert counters & _C_PAUSED != 0, "pausable: contract is not paused"
+    self._counters = counters & ~_C_PAUSED
+    log Unpaused(account=msg.sender)
 
 
 @external
@@ -985,6 +994,16 @@ def set_arbitration_timeout(seconds: uint256):
 
 @external
 @view
+def paused() -> bool:
+    """
+    @notice Whether new agreements and call-offs are paused.
+    @return True while paused.
+    """
+    return self._counters & _C_PAUSED != 0
+
+
+@external
+@view
 def agreement_count() -> uint256:
     """
     @notice How many agreements were ever proposed (the latest id).
@@ -1000,7 +1019,7 @@ def order_count() -> uint256:
     @notice How many call-off orders were ever created (the latest id).
     @return The count.
     """
-    return self._counters >> _C_ORDERS
+    return (self._counters >> _C_ORDERS) & _MASK_64
 
 
 @external
@@ -1183,6 +1202,14 @@ def receipt_digest(order_id: uint256, lot: uint256, receipt_hash: bytes32, deadl
 
 
 # ---------------------------------------------------------------- internal: state
+
+
+@internal
+@view
+def _require_not_paused() -> uint256:
+    counters: uint256 = self._counters
+    assert counters & _C_PAUSED == 0, "pausable: contract is paused"
+    return counters
 
 
 @internal
