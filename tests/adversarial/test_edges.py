@@ -12,7 +12,7 @@ from _adv_support import (
     pushes,
     session_state_first,  # noqa: F401  (autouse)
 )
-from conftest import AGREEMENT, DAY, LOT, PART_ID, ZERO, Money, h, make_terms
+from conftest import AGREEMENT, DAY, LOT, PART_ID, Money, h, make_terms
 
 SHARES = [1, 7, 99, 1_000, 1_234, 2_500, 3_333, 1_825]  # eight payees, 9 999 bps in all
 MAX_PRICE = 2**128 - 1

@@ -38,7 +38,7 @@ from _adv_support import (
     sign_receipt,
     summed,
 )
-from conftest import GRACE, LOT, PART_ID, ZERO, Money, h, make_terms
+from conftest import LOT, ZERO, Money, h, make_terms
 
 FAR = 10 * 365 * DAY
 

@@ -17,7 +17,7 @@ from _adv_support import (
     pushes,
     session_state_first,  # noqa: F401  (autouse)
 )
-from conftest import LOT, ZERO, Money, h, make_terms
+from conftest import LOT, Money, h, make_terms
 
 
 @pytest.fixture
