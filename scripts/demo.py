@@ -8,7 +8,9 @@ cannot) and has it certified. The OEM and the supplier sign a framework agreemen
 two subcontractors (heat treatment 15 %, coating 8 %), late terms (5 days' grace, 1 % a day,
 capped at 10 %). Three call-offs follow:
 
-1. delivered in two lots, the second two days late: its penalty goes back to the OEM;
+1. delivered in two lots, the second two days late: its penalty goes back to the OEM; its shipment
+   hash is the Merkle root of its heat-treatment furnace records (sealed in the supplier's vault),
+   and the OEM checks ONE disclosed record against it (and sees a tampered copy refused);
 2. confirmed by the gate scanner's EIP-712 receipt (a key that holds no ETH), relayed by a courier;
 3. sold by the supplier to its bank before it is paid, then received directly by the OEM.
 
@@ -21,9 +23,13 @@ gas of every step. ``--units`` is the size of call-off #1 (the others are 1/2 an
 
 # No `from __future__ import annotations`: `ape run` executes this file outside sys.modules,
 # where dataclasses cannot resolve string annotations.
+import io
+import math
+import random
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +58,8 @@ from factorychain import (
 from factorychain import part_id as make_part_id
 from factorychain.errors import EnvelopeNotFoundError, InvalidInputError
 from factorychain.keys import public_key_from_private
+from factorychain.store import open_uri
+from factorychain.vault import AnchorRef, Vault, VerificationError, check_disclosure, ingest, make_disclosure, open_batch, vault_store
 from scripts._common import fail, one_line_errors
 
 DAY = 86_400
@@ -61,6 +69,9 @@ material: S355J2 steel, 8 mm; holes 4x M10; tolerance ISO 2768-m
 heat treatment: quench and temper, 28-32 HRC; coating: zinc flake, 480 h salt spray
 """
 SHARES = (("heat treat", "15%"), ("coating", "8%"))
+FURNACE_HEADER = "timestamp,furnace,zone,temp_c,setpoint_c,lot"
+#: Furnace readings behind the late lot: one a minute, the four zones in turn.
+FURNACE_READINGS = 200
 #: Gas the OEM keeps aside from the call-offs' cost, for its own transactions.
 GAS_RESERVE = 10**18
 _NUMBER = re.compile(r"[-+]?[\d,.]+( %)?|-")
@@ -132,6 +143,33 @@ class Plan:
     @property
     def amounts(self) -> tuple[int, ...]:
         return tuple(q * self.unit_price for q in self.quantities)
+
+
+def furnace_curve(lot: str, start: int) -> bytes:
+    """The late lot's hardening run as CSV: ramp to 880 °C in an hour, then soak; each zone lags
+    the setpoint on the ramp, overshoots a little and settles. Deterministic."""
+    noise = random.Random(4711)
+    rows = [FURNACE_HEADER]
+    for minute in range(FURNACE_READINGS):
+        zone = minute % 4 + 1
+        setpoint = min(880.0, 20.0 + 14.5 * minute)
+        if minute < 60:
+            temp = setpoint - 12.0 - 1.5 * zone
+        else:
+            settle = minute - 60
+            temp = 880.0 + 9.0 * math.exp(-settle / 18) * math.cos(settle / 6) - 0.6 * zone
+        temp += noise.uniform(-1.2, 1.2)
+        stamp = datetime.fromtimestamp(start + 60 * minute, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append(f"{stamp},HT-2,zone-{zone},{temp:.1f},{setpoint:.1f},{lot}")
+    return ("\n".join(rows) + "\n").encode()
+
+
+def tamper_temperature(record: bytes) -> bytes:
+    """The record with the temperature's units digit changed (the 4th field)."""
+    fields = record.decode().split(",")
+    whole, _, tenths = fields[3].partition(".")
+    fields[3] = f"{whole[:-1]}{(int(whole[-1]) + 1) % 10}.{tenths}"
+    return ",".join(fields).encode()
 
 
 def plan(units_text: str, price_text: str) -> Plan:
@@ -296,10 +334,22 @@ def cli(units: str, price: str) -> None:
     )  # fmt: skip
     chain.pending_timestamp = ship_by1 + 2 * DAY
     penalty = penalty_if_shipped(escrow, order1)
+    # The lot's production records (the heat-treatment furnace curve) go into the supplier's
+    # encrypted vault; their Merkle root is the lot's shipment hash.
+    vault_dir = Path(tempfile.mkdtemp(prefix="factorychain-demo-vault-"))
+    vault, stream_key = Vault.create(
+        vault_dir / "furnace-HT-2", name="furnace-HT-2",
+        owner_public_key=public_key_from_private(supplier.private_key), store=str(vault_dir / "store"),
+    )  # fmt: skip
+    curve = furnace_curve(f"#{order1}/2", chain.pending_timestamp - DAY)
+    (sealed,) = ingest(
+        io.BytesIO(curve), stream_key=stream_key, stream=vault.config.stream, store=vault_store(vault),
+        record_format="csv",
+    )  # fmt: skip
     story.step(
         "supplier",
-        f"ship lot 2: {late_lot:,} units, 2 days after ship-by",
-        escrow.ship(order1, late_lot, keccak(text="ASN-88240"), sender=supplier),
+        f"ship lot 2: {late_lot:,} units, 2 days late; hash = furnace records' root",
+        escrow.ship(order1, late_lot, sealed.sealed.root, sender=supplier),
     )
     lot2 = escrow.get_lot(order1, 2)
     click.echo(
@@ -308,6 +358,7 @@ def cli(units: str, price: str) -> None:
     )
     if int(lot2.penalty_bps) != penalty:
         fail(f"the escrow set a {lot2.penalty_bps} bps penalty, the SDK previewed {penalty}")
+    evidence(escrow, order1, sealed, stream_key)
     settle(
         "#1 lot 2 (confirmed)", order1, 2, "OEM", "confirm lot 2 -> pays subs, supplier, penalty",
         lambda: escrow.confirm_delivery(order1, 2, keccak(text="GRN-5547"), sender=oem),
@@ -349,6 +400,36 @@ def cli(units: str, price: str) -> None:
 
     report(story, names, start, escrow, escrow_start, the_plan, (order1, order2, order3), oem, supplier, heat, coat, bank)
     click.echo(f"\nEncrypted design store: {store_dir}")
+    click.echo(f"Furnace records vault:  {vault_dir}")
+
+
+def evidence(escrow: Any, order_id: int, sealed: Any, stream_key: bytes) -> None:
+    """Issue 12: the OEM gets ONE furnace record of the late lot and checks it against the lot's
+    shipment hash on chain; an edited copy is refused by the check that catches it."""
+    opened = open_batch(open_uri(sealed.uri), stream_key)
+    temps = [float(r.split(b",")[3]) for r in opened.records]
+    peak = temps.index(max(temps))
+    ref = AnchorRef.escrow_lot(chain.chain_id, escrow.address, order_id, 2)
+    disclosure = make_disclosure(opened, peak, anchor=ref)
+    onchain = bytes(escrow.get_lot(order_id, 2).shipment_hash)
+    click.echo(
+        f"      evidence: {opened.header.record_count} furnace records anchored, "
+        f"root 0x{opened.header.root.hex()[:16]}... = lot #{order_id}/2 shipment hash"
+    )
+    click.echo(f"      OEM receives ONE record (#{peak}, the peak temperature) and a proof of {len(disclosure.proof)} hashes:")
+    click.echo(f"        {opened.header_line.decode()}")
+    click.echo(f"        {disclosure.text}")
+    try:
+        check_disclosure(disclosure, onchain_root=onchain)
+    except VerificationError as exc:
+        fail(f"the furnace record does not verify: {exc}")
+    click.echo(f"      verified against lot #{order_id}/2 shipment hash: ok")
+    tampered = replace(disclosure, record=tamper_temperature(disclosure.record))
+    try:
+        check_disclosure(tampered, onchain_root=onchain)
+        fail("a tampered furnace record verified")  # pragma: no cover
+    except VerificationError as exc:
+        click.echo(f"      tampered copy ({tampered.text.split(',')[3]} °C): refused: {exc}")
 
 
 def report(
