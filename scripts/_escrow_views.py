@@ -18,12 +18,13 @@ from eth_utils import keccak
 from factorychain.deployment import Deployment
 from factorychain.orders import AGREEMENT_STATUS, LOT_STATUS
 from factorychain.payouts import LotPayout
-from factorychain.terms import BPS, ZERO_ADDRESS, Payee, Terms
+from factorychain.terms import ZERO_ADDRESS, Payee, Terms
 from factorychain.tokens import Token, token_at
-from scripts._common import fail, format_when, load_suite
+from scripts._common import fail, load_suite
 
-PROPOSED, ACTIVE, CLOSED = 1, 2, 4
-SHIPPED, DISPUTED, COMPLETED, RESOLVED = 1, 2, 4, 8
+#: AgreementStatus and LotStatus flag values (SPEC v2).
+PROPOSED, ACTIVE = 1, 2
+SHIPPED, DISPUTED = 1, 2
 _HEX32 = re.compile(r"^0[xX][0-9a-fA-F]{64}$")
 
 
@@ -336,10 +337,6 @@ class Preview:
                 click.echo(f"    {amount.rjust(amount_width)} -> {receiver}{': ' + note if note else ''}")
 
 
-def deadline_row(label: str, timestamp: int, now: int) -> tuple[str, str]:
-    return label, format_when(timestamp, now)
-
-
 def outcome(receipt: Any, escrow: Any, token: Token, names: dict[str, list[str]]) -> list[str]:
     """``paid …`` / ``deferred …`` lines from a settlement's Paid and PaymentDeferred events."""
     lines = []
@@ -364,7 +361,3 @@ def event_args(receipt: Any, event: Any) -> Any:
 def shares_summary(payees: Iterable[Payee]) -> str:
     listed = [f"{p.account} {pct(p.share_bps)}" for p in payees]
     return ", ".join(listed) if listed else "none (the supplier keeps every lot)"
-
-
-def remaining_share(payees: Iterable[Payee]) -> int:
-    return BPS - sum(p.share_bps for p in payees)

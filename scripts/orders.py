@@ -68,7 +68,6 @@ from scripts._escrow_views import (
     DISPUTED,
     PROPOSED,
     SHIPPED,
-    AgreementView,
     OrderView,
     Preview,
     Suite,

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +82,21 @@ def shell(request, tmp_path_factory) -> Iterator[Shell]:
     patch = pytest.MonkeyPatch()
     patch.setenv(DEPLOYMENTS_ENV, str(folder / "deployments"))
     patch.setenv(LEDGER_ENV, str(folder / "ledger"))
+    forget_custom_chain_id()
     try:
         yield Shell(node, folder, CliRunner(mix_stderr=False))
     finally:
         patch.undo()
         node.stop()
+        forget_custom_chain_id()
+
+
+def forget_custom_chain_id() -> None:
+    """Ape caches ``chain.chain_id`` by network name, and every node reached by URL is network
+    ``custom``: a second node in the same process would be given the first one's chain id."""
+    from ape.managers.chain import ChainManager
+
+    ChainManager._chain_id_cache.pop("custom", None)
 
 
 def set_up_part(shell: Shell, part: str = "PN-4711", valid_for: str = "365d") -> None:
@@ -125,10 +134,3 @@ def escrow_at(shell: Shell) -> Any:
 
 def jsonl(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def units(amount: str, decimals: int) -> int:
-    return int(Decimal(amount) * 10**decimals)
-
-
-Check = Callable[..., None]
