@@ -46,7 +46,7 @@ FAR = 10 * 365 * DAY
 # and getters of constants and immutables (Vyper leaves those reentrant: they cannot change).
 UNLOCKED = {
     "hasRole", "getRoleAdmin", "grantRole", "revokeRole", "renounceRole", "supportsInterface",
-    "DEFAULT_ADMIN_ROLE", "paused", "eip712Domain",
+    "DEFAULT_ADMIN_ROLE", "eip712Domain",
     "ARBITER_ROLE", "VERSION", "RECEIPT_TYPEHASH", "MAX_PAYEES", "BPS", "DAY", "MAX_REVIEW_PERIOD",
     "MAX_GRACE_PERIOD", "DEFAULT_ARBITRATION_TIMEOUT", "MIN_ARBITRATION_TIMEOUT", "MAX_ARBITRATION_TIMEOUT",
     "ETH_PUSH_GAS", "TOKEN_PUSH_GAS", "registry",

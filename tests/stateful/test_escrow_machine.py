@@ -1382,8 +1382,9 @@ class EscrowMachine(RuleBasedStateMachine):
             if expect is None and pause == self.paused:
                 expect = "pausable: contract is paused" if pause else "pausable: contract is not paused"
             action = f"{'pause' if pause else 'unpause'}() by {caller[:8]}"
-            self._act(action, caller, "pause" if pause else "unpause", (), expect)
+            out, events = self._act(action, caller, "pause" if pause else "unpause", (), expect)
             if expect is None:
+                self._check_events(action, events, [("Paused" if pause else "Unpaused", {"account": caller})])
                 self.paused = pause
         after = e.lens.picture()
         assert after == before, f"after {self.last_action}: an admin action changed agreements, orders or lots (rule 6)"
