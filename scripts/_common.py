@@ -255,37 +255,18 @@ def unlock_signer(account: Any) -> None:
         logger.set_level(level)
 
 
-_ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
-
-
-def revert_reason(exc: Exception) -> str:
-    """The one-line reason of a reverted ``eth_call``, decoded from the revert data when there is some.
-
-    Decoded here rather than taken from Ape's ``ContractLogicError``, whose message keeps only
-    the text after the reason's last colon ("not buyer" for "escrow: not buyer").
-    """
-    from eth_abi import decode
-
-    data = getattr(exc, "data", None)
-    if isinstance(data, str) and data.startswith("0x"):
-        raw = bytes.fromhex(data[2:]) if len(data) % 2 == 0 else b""
-        if raw[:4] == _ERROR_STRING:
-            try:
-                return " ".join(str(decode(["string"], raw[4:])[0]).split())
-            except Exception:  # noqa: BLE001 - malformed revert data: fall back to the node's text
-                pass
-    message = str(getattr(exc, "message", "") or exc).strip()
-    for prefix in ("execution reverted: ", "execution reverted"):
-        message = message.removeprefix(prefix)
-    return " ".join(message.split()) or "reverted without a reason"
-
-
 def simulate(method: Any, *args: Any, sender: Any, value: int = 0, hints: Mapping[str, str] | None = None) -> bytes:
     """Run ``method`` as an ``eth_call`` from ``sender`` on the pending block: a revert stops here,
     with its reason in one line (and the fix from ``hints``, keyed by reason), before any prompt.
+
+    The reason is decoded from the revert data (:func:`factorychain.keeper.revert_reason`), not
+    taken from Ape's ``ContractLogicError``, whose message keeps only the text after the reason's
+    last colon ("not buyer" for "escrow: not buyer").
     """
     from ape import chain
     from web3.exceptions import ContractLogicError as Web3ContractLogicError
+
+    from factorychain.keeper import revert_reason
 
     call = {
         "from": getattr(sender, "address", sender),
@@ -312,12 +293,9 @@ def load_suite(project: Any, deployment_path: str | None) -> tuple[Deployment, A
     return deployment, registry, escrow
 
 
-#: Confirmation depth of the ledger on a live network unless --confirmations says otherwise (local chains: 0).
-LIVE_CONFIRMATIONS = 12
-
-
 def ledger_options() -> Callable[[F], F]:
     """``--confirmations N`` and ``--ledger FILE``: which ledger the readers sync and read."""
+    from factorychain.keeper import LIVE_CONFIRMATIONS
 
     def decorate(func: F) -> F:
         func = click.option(
@@ -326,23 +304,18 @@ def ledger_options() -> Callable[[F], F]:
         )(func)  # fmt: skip
         func = click.option(
             "--confirmations", "confirmations_text", default=None, metavar="N",
-            help=f"Index only blocks this deep (default: 0 on a local chain, {LIVE_CONFIRMATIONS} elsewhere).",
+            help=f"Index only blocks this deep (default: 0 on a development chain, {LIVE_CONFIRMATIONS} elsewhere).",
         )(func)  # fmt: skip
         return func
 
     return decorate
 
 
-def default_confirmations(provider: Any) -> int:
-    """0 on a local development chain (blocks are mined on demand), else :data:`LIVE_CONFIRMATIONS`."""
-    network = provider.network
-    return 0 if getattr(network, "is_local", False) or network.name == "local" else LIVE_CONFIRMATIONS
-
-
 def synced_ledger(deployment: Deployment, confirmations_text: str | None, ledger_file: str | None) -> Any:
     """The deployment's ledger, brought up to date from the node first (``LedgerSync``)."""
     from ape import chain, project
 
+    from factorychain.keeper import default_confirmations
     from factorychain.ledger_sync import LedgerSync
 
     if confirmations_text is None:

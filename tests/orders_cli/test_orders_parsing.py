@@ -14,7 +14,8 @@ from eth_abi import encode
 from eth_account import Account
 
 from factorychain.tokens import Token, approval_steps, ensure_allowance
-from scripts._common import format_span, format_when, parse_duration, parse_when, revert_reason, unlock_signer
+from factorychain.keeper import revert_reason
+from scripts._common import format_span, format_when, parse_duration, parse_when, unlock_signer
 from scripts._escrow_views import po_ref, po_text
 
 NOW = 1_780_000_000  # 2026-05-28 20:26:40 UTC
@@ -129,12 +130,13 @@ class _Reverted(Exception):
         self.data = data
 
 
-def test_revert_reason__decoded_from_revert_data__keeps_the_contract_prefix():
+def test_revert_reason__web3_call_error__decoded_from_revert_data__keeps_the_contract_prefix():
+    # What `simulate` hands it: web3's ContractLogicError (message and data), not Ape's, whose
+    # message keeps only the text after the reason's last colon.
     data = "0x08c379a0" + encode(["string"], ["escrow: not supplier"]).hex()
 
     assert revert_reason(_Reverted("execution reverted: escrow: not supplier", data)) == "escrow: not supplier"
     assert revert_reason(_Reverted("execution reverted: registry: unknown part", None)) == "registry: unknown part"
-    assert revert_reason(_Reverted("execution reverted", "0x")) == "reverted without a reason"
 
 
 @pytest.fixture
