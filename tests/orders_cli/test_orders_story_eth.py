@@ -369,3 +369,43 @@ def test_sign_receipt__keystore_account_without_terminal__one_line_then_signs_wi
     assert signed.returncode == 0, signed.stderr
     assert "GetPassWarning" not in signed.stderr and "Danger" not in signed.stderr
     assert json.loads(out.read_text())["signer"] == accounts[7].address
+
+
+def test_decline_and_close__supplier_turns_down_a_call_off__a_party_closes_a_proposal(shell, agreement, open_order, accounts):
+    t = accounts
+    declined = shell.orders("decline", open_order, "--account", SUPPLIER, "--yes")
+    again = shell.error("orders", "decline", open_order, "--account", SUPPLIER, "--yes")
+    proposal = number_after("Proposed agreement #", shell.orders(
+        "propose", "PN-4711", "--supplier", SUPPLIER, "--price", "1", "--max-quantity", 5, "--valid-until", "+10d",
+        "--account", BUYER, "--yes",
+    ).stdout)  # fmt: skip
+    stranger = shell.error("orders", "close", proposal, "--account", BANK, "--yes")
+    closed = shell.orders("close", proposal, "--account", SUPPLIER, "--yes")
+    too_late = shell.error("orders", "accept", proposal, "--account", SUPPLIER, "--yes")
+
+    assert f"returns  0.125 ETH to the buyer {t[3].address}" in declined.stdout
+    assert f"paid     0.125 ETH -> {t[3].address} (buyer)" in declined.stdout
+    assert "escrow: order declined" in again
+    assert stranger == f"Error: the escrow would refuse this: escrow: not a party (only the buyer {t[3].address} or the supplier {t[4].address} may close it)"
+    assert f"Closed agreement #{proposal}" in closed.stdout
+    assert too_late == f"Error: agreement {proposal} is CLOSED, not PROPOSED: only a proposal can be accepted"
+
+
+def test_resolve_expired__arbitration_deadline_passed__anyone_splits_50_50(shell, open_order, accounts):
+    """Last in the module: it moves the node's clock 31 days on."""
+    t = accounts
+    shell.orders("ship", open_order, "--quantity", 4, "--account", SUPPLIER, "--yes")
+    disputed = shell.orders("dispute", open_order, 1, "--reason-hash", "0x" + "ee" * 32, "--account", BUYER, "--yes")
+    early = shell.error("orders", "resolve", open_order, 1, "--expired", "--account", BANK, "--yes")
+    shell.later(31 * DAY)
+    resolved = shell.orders("resolve", open_order, 1, "--expired", "--account", BANK, "--yes")
+
+    assert "arbiter  rules by " in disputed.stdout and "(in 30 d)" in disputed.stdout
+    assert early.startswith("Error: the escrow would refuse this: escrow: arbitration running (the arbiter may rule until ")
+    # 4 units = 0.05 ETH; supplier side 50 %: 15 % and 8 % of 0.025 to the subcontractors, 0.025 back to the buyer
+    assert paid_lines(resolved.stdout) == [
+        f"paid     0.00375 ETH -> {t[5].address} (subcontractor 1, 15.00 %)",
+        f"paid     0.002 ETH -> {t[6].address} (subcontractor 2, 8.00 %)",
+        f"paid     0.01925 ETH -> {t[4].address} (supplier)",
+        f"paid     0.025 ETH -> {t[3].address} (buyer)",
+    ]
