@@ -32,6 +32,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from bench import floor as F
+from factorychain.receipts import build_receipt
 from bench.floor import Floor, Receiver
 
 ZERO = "0x" + "00" * 20
@@ -82,30 +83,10 @@ def dense(t: int) -> int:
 
 def sign_receipt(private_key: str, chain_id: int, escrow: str, order_id: int, lot: int, shipment_hash: bytes,
                  receipt_hash: bytes, deadline: int) -> bytes:
-    """An EIP-712 `DeliveryReceipt` as SPEC v2 defines it, signed with eth_account (kept here so
-    the bench does not depend on the SDK's receipt helpers)."""
-    message = encode_typed_data(full_message={
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "DeliveryReceipt": [
-                {"name": "orderId", "type": "uint256"},
-                {"name": "lot", "type": "uint256"},
-                {"name": "shipmentHash", "type": "bytes32"},
-                {"name": "receiptHash", "type": "bytes32"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "DeliveryReceipt",
-        "domain": {"name": "FactoryChain", "version": "2", "chainId": chain_id, "verifyingContract": escrow},
-        "message": {"orderId": order_id, "lot": lot, "shipmentHash": shipment_hash, "receiptHash": receipt_hash,
-                    "deadline": deadline},
-    })
-    return bytes(Account.sign_message(message, private_key).signature)
+    """An EIP-712 `DeliveryReceipt` signed with eth_account, typed data from the SDK's `build_receipt`
+    (the SDK's `sign_receipt` checks the deadline against the wall clock; the bench runs on chain time)."""
+    typed = build_receipt(order_id, lot, shipment_hash, receipt_hash, deadline, chain_id, escrow)
+    return bytes(Account.sign_message(encode_typed_data(full_message=typed), private_key).signature)
 
 
 @dataclass
