@@ -29,7 +29,14 @@ from eth_utils.crypto import keccak
 from ._hex import BytesLike, as_address, as_bytes, as_uint, to_hex
 from .crypto import decrypt_document, encrypt_document, new_content_key
 from .envelopes import unwrap_key, wrap_key
-from .errors import EnvelopeError, EnvelopeNotFoundError, RegistryError
+from .errors import (
+    DecryptionError,
+    EnvelopeError,
+    EnvelopeNotFoundError,
+    FactoryChainError,
+    HashMismatchError,
+    RegistryError,
+)
 from .keys import Keystore, address_from_private_key, address_from_public_key, parse_private_key
 from .spec import spec_hash, verify_spec_hash
 from .store import MAX_URI_LENGTH, DocumentStore, open_uri
@@ -39,6 +46,7 @@ __all__ = [
     "KeyEnvelope",
     "PublishedDesign",
     "SharedKey",
+    "check_content_key",
     "fetch_design",
     "find_envelopes",
     "publish_design",
@@ -220,8 +228,8 @@ def fetch_design(
 ) -> bytes:
     """The partner's side: envelope -> content key -> encrypted document -> verified plaintext.
 
-    Uses the newest envelope that opens with ``partner_private_key`` (an OEM may re-share),
-    reads the version's URI with ``opener``, decrypts, and checks the plaintext against the
+    Uses the newest envelope that opens with ``partner_private_key`` and whose key reads the
+    document (an OEM may re-share; older envelopes are tried when a newer one does not), reads the version's URI with ``opener``, decrypts, and checks the plaintext against the
     on-chain ``spec_hash``. Raises :class:`EnvelopeNotFoundError` when nothing was shared
     with this key, :class:`~factorychain.errors.DecryptionError` and
     :class:`~factorychain.errors.HashMismatchError` when the stored document is not the
@@ -238,18 +246,49 @@ def fetch_design(
     envelopes = find_envelopes(registry, pid, ver, me, start_block=start_block)
     if not envelopes:
         raise EnvelopeNotFoundError(f"no key was shared with {me} for part {to_hex(pid)} version {ver}")
-    key: bytes | None = None
+    keys: list[bytes] = []
     for found in reversed(envelopes):
         try:
-            key = unwrap_key(found.envelope, secret, pid, ver)
-            break
+            keys.append(unwrap_key(found.envelope, secret, pid, ver))
         except EnvelopeError:
             continue
-    if key is None:
+    if not keys:
         raise EnvelopeError(
             f"{len(envelopes)} envelope(s) shared with {me} for part {to_hex(pid)} "
             f"version {ver}, but none opens with this private key"
         )
-    document = decrypt_document(opener(registry.spec_uri(pid, ver)), key, pid, ver)
+    ciphertext = opener(registry.spec_uri(pid, ver))
+    expected = _bytes32(registry.spec_hash(pid, ver))
+    # Newest first; an envelope holding a wrong content key (a mistaken re-share) must not hide
+    # an older one that reads the document. If none does, the newest one's error is raised.
+    first_error: FactoryChainError | None = None
+    for key in keys:
+        try:
+            document = decrypt_document(ciphertext, key, pid, ver)
+            verify_spec_hash(document, expected)
+            return document
+        except (DecryptionError, HashMismatchError) as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
+
+
+def check_content_key(
+    registry: Any,
+    part_id: BytesLike,
+    version: int,
+    content_key: BytesLike,
+    *,
+    opener: Callable[[str], bytes] = open_uri,
+) -> None:
+    """Check ``content_key`` opens ``(part_id, version)``'s stored document and that the plaintext
+    matches the on-chain spec hash, before sharing it: :class:`DecryptionError` or
+    :class:`HashMismatchError` otherwise."""
+    pid = as_bytes(part_id, "part id", 32)
+    ver = as_uint(version, "version", minimum=1)
+    _require_version(registry, pid, ver)
+    try:
+        document = decrypt_document(opener(registry.spec_uri(pid, ver)), content_key, pid, ver)
+    except DecryptionError as exc:
+        raise DecryptionError(f"this content key does not open part {to_hex(pid)} version {ver}: {exc}") from None
     verify_spec_hash(document, _bytes32(registry.spec_hash(pid, ver)))
-    return document

@@ -32,7 +32,8 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option
 
 from factorychain.cli import signer_options, storage_options_from, store_options
-from factorychain.sharing import fetch_design, publish_design, share_design_key
+from factorychain.errors import DecryptionError, HashMismatchError
+from factorychain.sharing import check_content_key, fetch_design, publish_design, share_design_key
 from factorychain.spec import spec_hash
 from factorychain.store import open_store, open_uri
 from scripts._common import (
@@ -262,13 +263,27 @@ def _set_access(part: str, partners: tuple[str, ...], account: Any, deployment_p
 @account_option()
 @click.option("--partner-pubkey", required=True, metavar="HEX", help="The partner's secp256k1 public key (`factorychain pubkey`).")
 @click.option("--key-file", required=True, metavar="FILE", help="The content key file written by `publish`.")
+@store_options
 @deployment_option()
 @autosign_option()
 @one_line_errors
 def share_key(
-    part: str, version: str, account: Any, partner_pubkey: str, key_file: str, deployment_path: str | None, autosign: bool
+    part: str,
+    version: str,
+    account: Any,
+    partner_pubkey: str,
+    key_file: str,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_profile: str | None,
+    s3_anonymous: bool,
+    deployment_path: str | None,
+    autosign: bool,
 ) -> None:
-    """Encrypt VERSION's content key to the partner's public key and publish it with share_key."""
+    """Encrypt VERSION's content key to the partner's public key and publish it with share_key.
+
+    The key is checked first: it must open the version's stored document, and the document must
+    match the on-chain spec hash (the store options reach an object store)."""
     from ape import project
 
     pid = parse_part(part)
@@ -276,6 +291,11 @@ def share_key(
     key = _read_file(key_file, "--key-file").decode("utf-8", errors="replace").strip()
     _, registry, _ = load_suite(project, deployment_path)
     _require_owner(registry, pid, part, account.address)
+    options = storage_options_from(s3_endpoint, s3_region, s3_profile, s3_anonymous)
+    try:
+        check_content_key(registry, pid, number, key, opener=lambda uri: open_uri(uri, **options))
+    except (DecryptionError, HashMismatchError) as exc:
+        fail(f"--key-file {key_file}: not the content key of {part!r} v{number}; nothing shared ({exc})")
     enable_autosign(account, autosign)
     shared = share_design_key(registry, account, pid, number, partner_pubkey, key)
     click.echo(f"Shared the key of {part!r} v{number} with {shared.partner} ({len(shared.envelope)}-byte envelope)")

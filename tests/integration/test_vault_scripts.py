@@ -115,7 +115,7 @@ def test_parts_publish_to_s3_and_fetch__from_the_shell(shell, s3_server, bucket,
     assert f"uri s3://{bucket}/designs/" in published.stdout
     ok(ape_run("parts", "grant", "PN-77", "TEST::4", "--account", "TEST::1"))
     partner_pub = "0x" + public_key_from_private(_key(accounts[4])).hex()
-    ok(ape_run("parts", "share-key", "PN-77", 1, "--partner-pubkey", partner_pub, "--key-file", tmp_path / "pn77.key", "--account", "TEST::1"))
+    ok(ape_run("parts", "share-key", "PN-77", 1, "--partner-pubkey", partner_pub, "--key-file", tmp_path / "pn77.key", *s3, "--account", "TEST::1"))
 
     out = tmp_path / "fetched.pdf"
     fetched = ok(ape_run("parts", "fetch", "PN-77", 1, "--private-key-env", "PARTNER_KEY", *s3, "--out", out))

@@ -338,3 +338,34 @@ def test_fetch__custom_opener(registry, store):
 
     assert fetch_design(registry, PART, 1, SUPPLIER.key, opener=opener) == DOC_A
     assert seen == [registry.spec_uri(PART, 1)]
+
+
+def test_fetch__newest_envelope_holds_a_wrong_key__falls_back_to_an_older_one(registry, store):
+    # Issue 11: a re-share with a key that opens the envelope but not the document locked the partner out.
+    _publish_and_share(registry, store)
+    wrong = wrap_key(bytes(range(32)), SUPPLIER.public_key, PART, 1)
+    registry.share_key(PART, 1, SUPPLIER.address, wrong, sender=OEM)
+    assert len(find_envelopes(registry, PART, 1, SUPPLIER)) == 2
+    assert fetch_design(registry, PART, 1, SUPPLIER.key) == DOC_A
+
+
+def test_fetch__only_wrong_keys__decryption_error(registry, store):
+    publish_design(registry, OEM, PART, DOC_A, store)
+    registry.grant_access(PART, SUPPLIER, sender=OEM)
+    for filler in (1, 2):
+        registry.share_key(PART, 1, SUPPLIER.address, wrap_key(bytes([filler]) * 32, SUPPLIER.public_key, PART, 1), sender=OEM)
+    with pytest.raises(DecryptionError):
+        fetch_design(registry, PART, 1, SUPPLIER.key)
+
+
+def test_check_content_key__only_the_versions_key_passes(registry, store):
+    from factorychain.sharing import check_content_key
+
+    first = publish_design(registry, OEM, PART, DOC_A, store)
+    second = publish_design(registry, OEM, PART, DOC_B, store)
+    check_content_key(registry, PART, 1, first.content_key)
+    check_content_key(registry, PART, 2, second.content_key)
+    with pytest.raises(DecryptionError, match="does not open part .* version 1"):
+        check_content_key(registry, PART, 1, second.content_key)
+    with pytest.raises(DecryptionError, match="does not open"):
+        check_content_key(registry, PART, 2, bytes(32))

@@ -1,0 +1,47 @@
+"""Issue 11, "Defects a new user hit", on the `ape run parts` side: each mistake is refused with one
+line before anything is sent. `ape run` runs in this process against a standalone Anvil node."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orders_cli"))  # the Shell fixture
+
+from _orders_cli_support import OEM, QA, SUPPLIER, set_up_part, shell  # noqa: E402,F401
+from factorychain.keys import public_key_from_private  # noqa: E402
+
+NODE_CHAIN_ID = 31_720
+SUPPLIER_KEY = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"  # Anvil #4
+SUPPLIER_PUB = "0x" + public_key_from_private(SUPPLIER_KEY).hex()
+PART = "PN-4711"
+
+
+@pytest.fixture(scope="module")
+def deployed(shell):  # noqa: F811
+    set_up_part(shell, PART)
+    return shell
+
+
+@pytest.mark.slow
+def test_share_key__a_key_that_does_not_open_the_version__refused_in_one_line(deployed):
+    shell = deployed
+    folder = shell.folder
+    design = folder / "bracket-revB.step"
+    design.write_bytes(b"ISO-10303-21; engine-mount bracket rev B")
+    shell.ok("parts", "publish", PART, design, "--store", folder / "store", "--key-file", folder / "v2.key", "--account", OEM)
+
+    error = shell.error("parts", "share-key", PART, 1, "--partner-pubkey", SUPPLIER_PUB, "--key-file", folder / "v2.key", "--account", OEM)
+    assert "not the content key of 'PN-4711' v1; nothing shared" in error
+
+    shell.ok("parts", "share-key", PART, 1, "--partner-pubkey", SUPPLIER_PUB, "--key-file", folder / "v1.key", "--account", OEM)
+    out = folder / "fetched.step"
+    fetched = shell.runner.invoke(
+        __import__("ape_run._cli", fromlist=["cli"]).cli,
+        ["parts", "fetch", PART, "1", "--private-key-env", "PARTNER_KEY", "--out", str(out), "--network", shell.node.url],
+        env={"PARTNER_KEY": SUPPLIER_KEY}, catch_exceptions=False,
+    )  # fmt: skip
+    assert fetched.exit_code == 0, fetched.stderr
+    assert out.read_bytes() == b"ISO-10303-21; engine-mount bracket rev A"
