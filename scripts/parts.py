@@ -144,10 +144,15 @@ def publish(
 
     store = open_store(store_dir, **storage_options_from(s3_endpoint, s3_region, s3_profile, s3_anonymous))
     document = _read_file(design_file, "DESIGN_FILE")
+    if not document:
+        fail(f"DESIGN_FILE: {design_file} is empty; nothing published")
     pid = parse_part(part)
     version = _parse_version(expected) if expected is not None else None
     _, registry, _ = load_suite(project, deployment_path)
-    next_version = int(registry.latest_version(pid)) + 1
+    latest = int(registry.latest_version(pid))
+    if latest and bytes(registry.spec_hash(pid, latest)) == spec_hash(document):
+        fail(f"DESIGN_FILE: {design_file} is the same document as {part!r} v{latest} (same spec hash); nothing published")
+    next_version = latest + 1
     if version is not None and version != next_version:
         fail(f"--version {version}: publishing now would create version {next_version} of {part!r}")
     key_path = Path(key_file).expanduser() if key_file else DEFAULT_KEY_DIR.expanduser() / f"{_hex(pid)}-v{next_version}.key"

@@ -45,3 +45,23 @@ def test_share_key__a_key_that_does_not_open_the_version__refused_in_one_line(de
     )  # fmt: skip
     assert fetched.exit_code == 0, fetched.stderr
     assert out.read_bytes() == b"ISO-10303-21; engine-mount bracket rev A"
+
+
+@pytest.mark.slow
+def test_publish__empty_file_or_same_document_as_the_latest__refused_in_one_line(deployed):
+    shell = deployed
+    folder = shell.folder
+    empty = folder / "empty.step"
+    empty.write_bytes(b"")
+    error = shell.error("parts", "publish", "PN-EMPTY", empty, "--store", folder / "store", "--key-file", folder / "e.key", "--account", OEM)
+    assert error == f"Error: DESIGN_FILE: {empty} is empty; nothing published"
+    assert not (folder / "e.key").exists()
+
+    same = folder / "same.step"
+    same.write_bytes(b"ISO-10303-21; engine-mount bracket rev C")
+    shell.ok("parts", "publish", PART, same, "--store", folder / "store", "--key-file", folder / "revC.key", "--account", OEM)
+    before = shell.ok("parts", "show", PART).stdout
+    error = shell.error("parts", "publish", PART, same, "--store", folder / "store", "--key-file", folder / "same.key", "--account", OEM)
+    assert "same document as 'PN-4711' v" in error and "nothing published" in error
+    assert shell.ok("parts", "show", PART).stdout == before
+    assert not (folder / "same.key").exists()
