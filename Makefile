@@ -24,15 +24,21 @@ NODE_STAMP := node_modules/.installed
 .PHONY: help setup test test-fast test-deep demo deploy bench bench-vault bench-ledger mutate rehearsal console lock clean
 
 help:
+	@echo "make help       this list"
+	@echo "make setup      Python venv from requirements.lock and Anvil from npm (the other targets run it)"
 	@echo "make demo       set up, then run the full supply-chain story on a local chain"
 	@echo "make test       set up, then run the whole test suite (HYPOTHESIS_PROFILE=ci)"
+	@echo "make test-fast  quick run: HYPOTHESIS_PROFILE=dev, stop at the first failure (TESTS=..., ARGS=...)"
 	@echo "make test-deep  the suite with the long fuzzing profile (HYPOTHESIS_PROFILE=deep)"
+	@echo "make deploy     ape run deploy (pass ARGS=\"--network ... --account ...\")"
 	@echo "make bench      gas table of every call against its floor -> docs/gas.md"
 	@echo "make bench-vault data vault: ingest records/s, gas per anchored batch, proof size, verify time"
 	@echo "make bench-ledger ledger: events indexed per second, time to sync 10 000 orders' events"
 	@echo "make mutate     mutation score of the test suite against the Vyper sources"
 	@echo "make rehearsal  deploy to a standalone Anvil node over JSON-RPC, as to a testnet"
 	@echo "make console    ape console with the deployed contracts and SDK in scope"
+	@echo "make lock       regenerate requirements.lock from requirements.in"
+	@echo "make clean      remove the venv, node_modules, build output and hypothesis data"
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
