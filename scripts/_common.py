@@ -255,9 +255,12 @@ def unlock_signer(account: Any) -> None:
         logger.set_level(level)
 
 
-def simulate(method: Any, *args: Any, sender: Any, value: int = 0, hints: Mapping[str, str] | None = None) -> bytes:
+def simulate(
+    method: Any, *args: Any, sender: Any, value: int = 0, hints: Mapping[str, str] | None = None, refuser: str = "the escrow"
+) -> bytes:
     """Run ``method`` as an ``eth_call`` from ``sender`` on the pending block: a revert stops here,
-    with its reason in one line (and the fix from ``hints``, keyed by reason), before any prompt.
+    with its reason in one line (and the fix from ``hints``, keyed by reason), before any prompt
+    and before Ape prints a failed transaction's call trace. ``refuser`` names the contract.
 
     The reason is decoded from the revert data (:func:`factorychain.keeper.revert_reason`), not
     taken from Ape's ``ContractLogicError``, whose message keeps only the text after the reason's
@@ -279,7 +282,7 @@ def simulate(method: Any, *args: Any, sender: Any, value: int = 0, hints: Mappin
     except Web3ContractLogicError as exc:
         reason = revert_reason(exc)
         hint = (hints or {}).get(reason)
-        fail(f"the escrow would refuse this: {reason}" + (f" ({hint})" if hint else ""))
+        fail(f"{refuser} would refuse this: {reason}" + (f" ({hint})" if hint else ""))
 
 
 def load_suite(project: Any, deployment_path: str | None) -> tuple[Deployment, Any, Any]:

@@ -46,6 +46,7 @@ from scripts._common import (
     parse_duration,
     parse_part,
     resolve_address,
+    simulate,
 )
 
 DEFAULT_KEY_DIR = Path("~/.factorychain/keys")
@@ -351,6 +352,7 @@ def certify(
     until = now + duration if duration is not None else int(fixed_end or 0)
     if until <= now:
         fail(f"the certification would end at {until}, which is not after the chain's time {now}")
+    simulate(registry.certify, pid, number, who, until, digest, sender=account, refuser="the registry")
     enable_autosign(account, autosign)
     receipt = registry.certify(pid, number, who, until, digest, sender=account)
     ends = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -374,6 +376,7 @@ def uncertify(part: str, version: str, supplier: str, account: Any, deployment_p
     who = resolve_address(supplier, "SUPPLIER")
     _, registry, _ = load_suite(project, deployment_path)
     _known_part(registry, pid, part)
+    simulate(registry.revoke_certification, pid, number, who, sender=account, refuser="the registry")
     enable_autosign(account, autosign)
     receipt = registry.revoke_certification(pid, number, who, sender=account)
     click.echo(f"Revoked the certification of {who} for {part!r} v{number} ({receipt.txn_hash})")

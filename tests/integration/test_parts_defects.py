@@ -3,6 +3,8 @@ line before anything is sent. `ape run` runs in this process against a standalon
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -65,3 +67,43 @@ def test_publish__empty_file_or_same_document_as_the_latest__refused_in_one_line
     assert "same document as 'PN-4711' v" in error and "nothing published" in error
     assert shell.ok("parts", "show", PART).stdout == before
     assert not (folder / "same.key").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("certify", PART, 1, "TEST::9", "--valid-for", "30d", "--report-hash", "0x" + "11" * 32, "--account", QA),  # no access
+        ("certify", PART, 1, SUPPLIER, "--valid-for", "30d", "--report-hash", "0x" + "11" * 32, "--account", OEM),  # not a certifier
+        ("uncertify", PART, 1, SUPPLIER, "--account", OEM),  # not a certifier
+        ("uncertify", PART, 1, "TEST::9", "--account", QA),  # nothing to revoke
+        ("uncertify", PART, 99, SUPPLIER, "--account", QA),  # no such version
+    ],
+    ids=["certify-no-access", "certify-not-certifier", "uncertify-not-certifier", "uncertify-not-certified", "uncertify-no-version"],
+)
+def test_certify_uncertify__mistakes__one_line_with_the_reason(deployed, args):
+    error = deployed.error("parts", *args)
+    assert error.startswith("Error: the registry would refuse this: "), error
+
+
+def _ape_run(shell, *args):
+    """`ape run parts …` in its own process: Ape prints a failed transaction's call trace there."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PATH": f"{root / '.venv/bin'}:{root / 'node_modules/.bin'}:{os.environ['PATH']}"}
+    return subprocess.run(
+        [str(root / ".venv/bin/ape"), "run", "parts", *map(str, args), "--network", shell.node.url],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_certify_uncertify__mistakes__no_call_trace_in_a_real_process(deployed):
+    for args, reason in (
+        (("certify", PART, 1, SUPPLIER, "--valid-for", "30d", "--report-hash", "0x" + "11" * 32, "--account", OEM), "access_control: account is missing role"),
+        (("uncertify", PART, 1, "TEST::9", "--account", QA), "registry: not certified"),
+    ):
+        done = _ape_run(deployed, *args)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "PartRegistry." not in done.stdout and "tx.origin" not in done.stdout, done.stdout
+        errors = [line for line in done.stderr.splitlines() if line.strip()]
+        assert errors == [f"Error: the registry would refuse this: {reason}"], done.stderr
