@@ -8,7 +8,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from _anchor_support import LABEL, NOT_OWNER, NOT_WRITER, URI, data_anchor  # noqa: F401
+from _anchor_support import NOT_OWNER, NOT_WRITER, URI, data_anchor  # noqa: F401
 
 ENVELOPE = bytes(range(100))
 ROOT = keccak(b"root")
@@ -36,7 +36,8 @@ def test_table__covers_every_state_changing_function(data_anchor):
 @pytest.fixture
 def world(data_anchor, oem, supplier, stranger, buyer, sub1):
     """A stream transferred from `buyer` to `oem`, `sub1` named a writer and then removed, `supplier` a writer."""
-    stream = bytes(data_anchor.create_stream(LABEL, sender=buyer).return_value)
+    # A label of this module's own: the matrix needs a stream nobody else made.
+    stream = bytes(data_anchor.create_stream(keccak(text="access-matrix stream"), sender=buyer).return_value)
     data_anchor.transfer_stream(stream, oem, sender=buyer)
     data_anchor.add_writer(stream, supplier, sender=oem)
     data_anchor.add_writer(stream, sub1, sender=oem)
