@@ -4,6 +4,8 @@ Denied cases revert with the exact reason and change nothing; allowed cases go t
 fails when a new state-changing function is not in the table.
 """
 
+import os
+
 import ape
 import pytest
 from eth_utils import keccak
@@ -35,9 +37,13 @@ def test_table__covers_every_state_changing_function(data_anchor):
 
 @pytest.fixture
 def world(data_anchor, oem, supplier, stranger, buyer, sub1):
-    """A stream transferred from `buyer` to `oem`, `sub1` named a writer and then removed, `supplier` a writer."""
-    # A label of this module's own: the matrix needs a stream nobody else made.
-    stream = bytes(data_anchor.create_stream(keccak(text="access-matrix stream"), sender=buyer).return_value)
+    """A stream transferred from `buyer` to `oem`, `sub1` named a writer and then removed, `supplier` a writer.
+
+    The label is unique per test: in the full suite's order, Ape's isolation did not always roll
+    this module's function-scoped transactions back (seen twice in fresh-clone runs, never when
+    the module runs alone), and every case here needs a stream nobody else made.
+    """
+    stream = bytes(data_anchor.create_stream(keccak(os.urandom(32)), sender=buyer).return_value)
     data_anchor.transfer_stream(stream, oem, sender=buyer)
     data_anchor.add_writer(stream, supplier, sender=oem)
     data_anchor.add_writer(stream, sub1, sender=oem)
