@@ -35,7 +35,7 @@ from factorychain.ledger_sync import LedgerSync
 bot = SilverbackBot(signer_required=True)
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"keeper": None, "last": 0.0}
+_state: dict[str, Any] = {"keeper": None, "last": 0.0, "again": False}
 
 
 def _keeper() -> Keeper:
@@ -52,19 +52,32 @@ def _keeper() -> Keeper:
 
 
 def _round(*, force: bool) -> dict[str, int]:
-    """One round unless one is running (then nothing) or, for block triggers, one ran recently."""
-    if not _lock.acquire(blocking=False):
+    """One round, or -- if a round is running -- a note that the running one must go again.
+
+    Triggers never get lost: a block that arrives while a round is running (rounds run in worker
+    threads, and one can take seconds) makes the running round repeat once it ends, so the state
+    that block brought is always looked at. Block triggers closer than ``KEEPER_INTERVAL`` to the
+    last round are skipped; the minute cron catches what they would have seen.
+    """
+    interval = float(os.environ.get("KEEPER_INTERVAL", "15"))
+    if not force and time.monotonic() - _state["last"] < interval:
         return {}
-    try:
-        interval = float(os.environ.get("KEEPER_INTERVAL", "15"))
-        if not force and time.monotonic() - _state["last"] < interval:
-            return {}
-        report = _keeper().run_round()
-        _state["last"] = time.monotonic()
-        logger.info(report.summary())
-        return {"due": len(report.attempts), "sent": report.sent, "failed": report.failed, "gas": report.gas_used}
-    finally:
-        _lock.release()
+    totals = {"due": 0, "sent": 0, "failed": 0, "gas": 0}
+    while True:
+        if not _lock.acquire(blocking=False):
+            _state["again"] = True  # seen by the running round after it releases the lock
+            return totals
+        try:
+            _state["again"] = False
+            report = _keeper().run_round()
+            _state["last"] = time.monotonic()
+            logger.info(report.summary())
+        finally:
+            _lock.release()
+        for key, value in (("due", len(report.attempts)), ("sent", report.sent), ("failed", report.failed), ("gas", report.gas_used)):
+            totals[key] += value
+        if not _state["again"]:
+            return totals
 
 
 @bot.on_startup()
