@@ -29,7 +29,7 @@ help:
 	@echo "make demo       set up, then run the full supply-chain story on a local chain"
 	@echo "make test       set up, then run the whole test suite (HYPOTHESIS_PROFILE=ci)"
 	@echo "make test-fast  quick run: HYPOTHESIS_PROFILE=dev, stop at the first failure (TESTS=..., ARGS=...)"
-	@echo "make test-deep  the suite with the long fuzzing profile (HYPOTHESIS_PROFILE=deep)"
+	@echo "make test-deep  the stateful machine to >= 10 000 steps, deep profile (DEEP_TESTS=tests: all)"
 	@echo "make deploy     ape run deploy (pass ARGS=\"--network ... --account ...\")"
 	@echo "make bench      gas table of every call against its floor -> docs/gas.md"
 	@echo "make bench-vault data vault: ingest records/s, gas per anchored batch, proof size, verify time"
@@ -64,8 +64,12 @@ test: setup
 test-fast: setup
 	@HYPOTHESIS_PROFILE=dev ape test $(TESTS) -x -q $(ARGS)
 
+# The stateful machine until >= STATEFUL_MIN_STEPS steps (fresh seeds, runs of STATEFUL_MAX_EXAMPLES
+# examples); DEEP_TESTS=tests fuzzes the whole suite with the deep profile (hours).
+DEEP_TESTS ?= tests/stateful
 test-deep: setup
-	@HYPOTHESIS_PROFILE=deep ape test $(TESTS) $(ARGS)
+	@HYPOTHESIS_PROFILE=deep STATEFUL_MIN_STEPS=$${STATEFUL_MIN_STEPS:-10000} \
+	  STATEFUL_MAX_EXAMPLES=$${STATEFUL_MAX_EXAMPLES:-40} ape test $(DEEP_TESTS) $(ARGS)
 
 demo: setup
 	@ape run demo -v WARNING $(ARGS)
