@@ -35,8 +35,10 @@ import argparse
 import dataclasses
 import datetime as _dt
 import difflib
+import hashlib
 import json
 import os
+import queue
 import random
 import re
 import shutil
@@ -46,12 +48,15 @@ import sys
 import tempfile
 import threading
 import time
-import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from typing import Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # tests load this file by path
+    sys.path.insert(0, str(ROOT))
+
+from tools import mutation_compile, mutation_map  # noqa: E402
 
 CONTRACTS = {
     "PartRegistry": "contracts/PartRegistry.vy",
@@ -69,6 +74,18 @@ STATEFUL = "tests/stateful"
 # scripts): left out of mutant runs unless --all-tests; tests/unit/*/test_deploy.py cover the
 # constructors.
 SLOW_TESTS = ["tests/integration/test_deploy_script.py", "tests/integration/test_rehearsal.py"]
+# Under the fast codegen (legacy -O none) these assert the escrow's *absolute* gas, which is the
+# codegen's, not the source's: left out of mutant runs so that a gas figure never counts as a kill.
+GAS_TESTS = [
+    "tests/adversarial/test_tokens.py::test_payout__token_burning_all_gas_after_funding__every_push_deferred",
+]
+# Contracts whose mutants get the fast codegen under --codegen auto (see tools/mutation_compile.py).
+FAST_BY_DEFAULT = {"OrderEscrow"}
+# Compile order: the quick ones first, so the test workers have work while the escrow compiles.
+CONTRACT_ORDER = ["DataAnchor", "PartRegistry", "OrderEscrow"]
+# Cross-contract calls: {callee: {caller: [receiver names in the caller's source]}}; a mutant in a
+# callee's external also selects the caller's externals that reach `staticcall <receiver>.<fn>(`.
+CROSS_CALLS = {"PartRegistry": {"OrderEscrow": ["registry"]}}
 # The project is copied once at start (so that tests edited during a long run do not change under
 # it), without what is big, generated or per-machine; tests import scripts, tools and the console
 # extras from the project root, so everything else comes along.
@@ -338,15 +355,53 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> dict[str, str]:
 @dataclasses.dataclass
 class Result:
     id: str
-    status: str  # killed | survived | invalid | timeout | error
-    seconds: float
+    status: str  # killed | survived | timeout | invalid | error | identical
+    seconds: float  # test seconds in the worker (0 when nothing ran)
     detail: str = ""
+    killer: str = ""  # node id of the test that failed first
+    ran: int = 0  # tests run
+    compile_seconds: float = 0.0  # CPU seconds of the compile
+    same_as: str = ""  # an earlier mutant with the same bytecode (its result is reused)
 
 
-class Runner:
-    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+def codegen_for(contract: str, choice: str) -> str:
+    """`choice` is fast | shipped | auto; auto compiles OrderEscrow fast (7.6 s -> 3.3 s a mutant)
+    and the two small contracts as shipped (they cost about a second either way)."""
+    if choice != "auto":
+        return choice
+    return "fast" if contract in FAST_BY_DEFAULT else "shipped"
+
+
+def entry_key(modules: dict[str, "mutation_map.Module"], mutant: Mutant) -> str:
+    """The function (or module-level name) a mutant sits in: tests that killed one mutant of it
+    are tried first on the next."""
+    module = modules[mutant.contract]
+    func = module.function_at(mutant.line)
+    if func is not None:
+        return f"{mutant.contract}.{func.name}"
+    return f"{mutant.contract}:{module.declaration_at(mutant.line) or mutant.line}"
+
+
+def wanted_pairs(modules: dict[str, "mutation_map.Module"], mutant: Mutant) -> set[tuple[str, str]] | None:
+    """The (contract, entry point) pairs whose tests can see `mutant`; None: every test of its contract."""
+    entries = mutation_map.affected_entries(modules[mutant.contract], mutant.line)
+    if entries is None:
+        return None
+    wanted = {(mutant.contract, e) for e in entries}
+    for caller, receivers in CROSS_CALLS.get(mutant.contract, {}).items():
+        if caller in modules:
+            for receiver in receivers:
+                wanted |= {(caller, e) for e in mutation_map.cross_entries(modules[caller], receiver, entries)}
+    return wanted
+
+
+class Engine:
+    """Compiles mutants in a process pool and runs them in long-lived `ape test` workers."""
+
+    def __init__(self, args: argparse.Namespace, workdir: Path, mutants: list[Mutant]) -> None:
         self.args = args
         self.workdir = workdir
+        self.mutants = mutants
         self.snapshot = workdir / "snapshot"
         bin_dir = Path(sys.executable).parent
         self.ape = str(bin_dir / "ape")
@@ -354,24 +409,53 @@ class Runner:
         self.env["PATH"] = os.pathsep.join([str(bin_dir), str(ROOT / "node_modules" / ".bin"), self.env.get("PATH", "")])
         self.env["HYPOTHESIS_PROFILE"] = args.profile
         self.env["PYTHONDONTWRITEBYTECODE"] = "1"
-        self.deselect: dict[str, list[str]] = {}
-        self._counter = 0
-        self._lock = threading.Lock()
-        self._active: set[subprocess.Popen[str]] = set()
+        self.env["PYTHONPATH"] = os.pathsep.join([str(self.snapshot), self.env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        self.contracts = sorted({m.contract for m in mutants})
+        self.codegen = {c: codegen_for(c, args.codegen) for c in CONTRACTS}
+        if any(v == "fast" for v in self.codegen.values()):
+            self.env["MUTATE_NO_SIZE_LIMIT"] = "1"
+        self.modules = {c: mutation_map.parse_module(code_mask((ROOT / p).read_text())) for c, p in CONTRACTS.items()}
+        self.authkey = os.urandom(16)
+        self.listener: Listener | None = None
+        self.lock = threading.Lock()
+        self.start_lock = threading.Lock()
+        self.procs: set[subprocess.Popen] = set()
         self.stopping = False
+        self.originals: dict[str, dict] = {}  # contract -> compile result of the unmutated source
+        self.map: dict[str, dict] = {}  # node id -> {outcome, seconds, calls}
+        self.map_source = ""
+        self.baseline_failing: list[str] = []
+        self.killers: dict[str, list[str]] = {}
+        self.contract_killers: dict[str, list[str]] = {}
+        self.stats = {"map_seconds": 0.0, "worker_starts": 0, "worker_start_seconds": 0.0, "test_seconds": 0.0}
+        self.worker_count = 0
 
     def log(self, message: str) -> None:
-        with self._lock:
+        with self.lock:
             print(message, flush=True)
 
-    def suites(self, contract: str) -> list[str]:
-        paths = list(SUITES[contract])
-        if self.args.stateful:
-            paths.append(STATEFUL)
-        return [p for p in paths if (self.snapshot / p).exists()]
+    # ------------------------------------------------------------ set-up
+
+    def test_paths(self) -> list[str]:
+        paths: list[str] = []
+        for contract in self.contracts:
+            for p in SUITES[contract] + ([STATEFUL] if self.args.stateful else []):
+                if p not in paths and (self.snapshot / p).exists():
+                    paths.append(p)
+        return paths
+
+    def ignored(self) -> list[str]:
+        out = [] if self.args.all_tests else list(SLOW_TESTS)
+        return [p for p in out if (self.snapshot / p).exists()]
+
+    def deselected(self) -> list[str]:
+        """Tests left out of mutant runs under fast codegen: they assert the escrow's absolute gas."""
+        fast = any(self.codegen[c] == "fast" for c in self.contracts)
+        return list(GAS_TESTS) if fast else []
 
     def prepare(self) -> None:
-        """Copies the project once and compiles it: every mutant starts from this cache."""
+        """Copies the project once (edits made during a long run do not reach it) and compiles the
+        untouched contracts with the codegen their mutants get."""
         self.snapshot.mkdir(parents=True)
         for src in sorted(ROOT.iterdir()):
             if src.name in SKIP_TOP:
@@ -381,161 +465,335 @@ class Runner:
             else:
                 shutil.copy2(src, self.snapshot / src.name)
         if (ROOT / ".build").is_dir():
-            shutil.copytree(ROOT / ".build", self.snapshot / ".build")
-        proc = self._run([self.ape, "compile"], self.snapshot, timeout=1800)
-        if proc.returncode != 0:
-            raise SystemExit(f"mutate: the unmutated project does not compile:\n{proc.stdout[-2000:]}")
+            shutil.copytree(ROOT / ".build", self.snapshot / ".build", ignore=shutil.ignore_patterns("bench_variants"))
+        address = str(self.workdir / "mutate.sock")
+        self.listener = Listener(address, family="AF_UNIX", authkey=self.authkey)
+        self.env["MUTATE_SOCKET"] = address
+        self.env["MUTATE_AUTHKEY"] = self.authkey.hex()
 
-    def baseline(self, contracts: Iterable[str]) -> None:
-        """Runs each suite once on the untouched copy, in parallel; tests that already fail are
-        left out of the mutant runs (and named in the report) instead of 'killing' every mutant."""
-        contracts = list(contracts)
-        with ThreadPoolExecutor(max_workers=max(1, min(self.args.jobs, len(contracts)))) as pool:
-            for contract, failing in zip(contracts, pool.map(self._baseline_one, contracts)):
-                self.deselect[contract] = failing
+    # ------------------------------------------------------------ workers
 
-    def _baseline_one(self, contract: str) -> list[str]:
-        junit = self.workdir / f"baseline-{contract}.xml"
-        started = time.time()
-        proc = self._run(
-            [self.ape, "test", *self.suites(contract), "-q", "-p", "no:randomly", f"--junitxml={junit}", *self._extra()],
-            self.snapshot, timeout=self.args.timeout * 3,
-        )
-        failing = _failing_tests(junit, self.snapshot) if junit.exists() else []
-        state = "green" if proc.returncode == 0 else f"{len(failing)} failing test(s) left out: {' '.join(failing)}"
-        self.log(f"baseline {contract}: {state} ({time.time() - started:.0f}s)")
-        if proc.returncode not in (0, 1) or (proc.returncode == 1 and not failing):
-            raise SystemExit(f"mutate: baseline run of {contract} broke:\n{proc.stdout[-3000:]}")
-        return failing
+    def start_worker(self) -> tuple[subprocess.Popen, Connection, list[str]]:
+        with self.start_lock:
+            self.worker_count += 1
+            n = self.worker_count
+            started = time.time()
+            cmd = [
+                self.ape, "test", *self.test_paths(), "-p", "tools.mutation_worker", "-q", "-p", "no:randomly",
+                "-p", "no:cacheprovider", *(["-m", self.args.markers] if self.args.markers else []),
+                *[f"--ignore={p}" for p in self.ignored()], *[f"--deselect={n}" for n in self.deselected()],
+            ]
+            env = dict(self.env, MUTATE_WORKER=str(n), MUTATE_CONTRACTS=",".join(CONTRACTS))
+            log = open(self.workdir / f"worker{n}.log", "w")
+            proc = subprocess.Popen(cmd, cwd=self.snapshot, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            log.close()
+            with self.lock:
+                self.procs.add(proc)
+            assert self.listener is not None
+            # accept() blocks: a worker that dies before it connects must not hang the run.
+            result: dict[str, object] = {}
 
-    def _extra(self) -> list[str]:
-        extra = ["-m", self.args.markers] if self.args.markers else []
-        if not self.args.all_tests:
-            extra += [f"--ignore={path}" for path in SLOW_TESTS if (self.snapshot / path).exists()]
-        return extra
+            def accept() -> None:
+                try:
+                    result["conn"] = self.listener.accept()
+                except Exception as err:  # noqa: BLE001
+                    result["error"] = err
 
-    def _run(self, cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-        """Runs `cmd` in its own process group, so that a timeout or an interrupt also ends the
-        Anvil node that `ape test` started."""
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True,
-        )
-        with self._lock:
-            self._active.add(proc)
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        except BaseException:
-            self._kill(proc)
-            raise
-        finally:
-            with self._lock:
-                self._active.discard(proc)
-        return subprocess.CompletedProcess(cmd, proc.returncode, out, None)
+            t = threading.Thread(target=accept, daemon=True)
+            t.start()
+            while t.is_alive():
+                t.join(1.0)
+                if proc.poll() is not None and t.is_alive():
+                    tail = (self.workdir / f"worker{n}.log").read_text()[-3000:]
+                    raise RuntimeError(f"test worker {n} exited ({proc.returncode}) before connecting:\n{tail}")
+            if "conn" not in result:
+                raise RuntimeError(f"test worker {n}: {result.get('error')}")
+            conn = result["conn"]
+            hello = conn.recv()
+            self.stats["worker_starts"] += 1
+            self.stats["worker_start_seconds"] += time.time() - started
+            self.log(f"worker {n}: {len(hello['tests'])} tests collected, ready in {time.time() - started:.0f}s")
+            return proc, conn, hello["tests"]
 
-    @staticmethod
-    def _kill(proc: subprocess.Popen[str]) -> None:
+    def kill(self, proc: subprocess.Popen) -> None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         proc.wait()
+        with self.lock:
+            self.procs.discard(proc)
 
     def stop(self) -> None:
-        """Ends every run in flight (on Ctrl-C)."""
-        with self._lock:
-            active = list(self._active)
-        for proc in active:
-            self._kill(proc)
+        self.stopping = True
+        with self.lock:
+            procs = list(self.procs)
+        for proc in procs:
+            self.kill(proc)
 
-    def run(self, mutant: Mutant) -> Result:
-        try:
-            return self._run_mutant(mutant)
-        except Exception as err:  # an infrastructure failure must not end the whole run
-            return Result(mutant.id, "error", 0.0, f"{type(err).__name__}: {err}")
+    # ------------------------------------------------------------ the map
 
-    def _run_mutant(self, mutant: Mutant) -> Result:
+    def map_key(self, tests: list[str]) -> str:
+        h = hashlib.sha256()
+        for rel in sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")):
+            h.update(rel.encode() + (ROOT / rel).read_bytes())
+        for rel in sorted(CONTRACTS.values()) + ["tools/mutation_worker.py", "ape-config.yaml"]:
+            h.update(rel.encode() + (ROOT / rel).read_bytes())
+        for path in sorted((ROOT / "contracts" / "mocks").glob("*.vy")):
+            h.update(path.read_bytes())
+        h.update(json.dumps([self.codegen, self.args.profile, self.args.markers, sorted(tests)]).encode())
+        return h.hexdigest()[:16]
+
+    def build_map(self, workers: list[tuple[subprocess.Popen, Connection, list[str]]]) -> None:
+        """Runs every collected test once on the unmutated contracts (compiled as the mutants are):
+        which tests fail already (left out), how long each takes, what each calls."""
+        tests = workers[0][2]
+        key = self.map_key(tests)
+        cache = ROOT / ".build" / "mutation_map.json"
+        if not self.args.rebuild_map and cache.exists():
+            data = json.loads(cache.read_text())
+            if data.get("key") == key:
+                self.map = data["tests"]
+                self.map_source = f"cached (key {key}, built in {data['seconds']:.0f} s)"
+                self.stats["map_seconds"] = 0.0
+                self.log(f"map: {self.map_source}")
+                return
         started = time.time()
-        if self.stopping:
-            return Result(mutant.id, "error", 0.0, "not run: interrupted")
-        with self._lock:
-            self._counter += 1
-            slot = self._counter
-        project = self.workdir / f"m{slot:04d}"
+        override = {c: self.originals[c]["bytecode"] for c in self.originals}
+        # Whole modules to one worker (module fixtures are set up once), alternately by size.
+        modules: dict[str, list[str]] = {}
+        for node in tests:
+            modules.setdefault(node.split("::")[0], []).append(node)
+        shares: list[list[str]] = [[] for _ in workers]
+        for nodes in sorted(modules.values(), key=len, reverse=True):
+            min(shares, key=len).extend(nodes)
+        merged: dict[str, dict] = {}
+        errors: list[str] = []
+
+        def run(worker, share) -> None:
+            _, conn, _ = worker
+            conn.send({"kind": "map", "tests": share, "override": override})
+            reply = conn.recv()
+            with self.lock:
+                merged.update(reply["tests"])
+
+        threads = [threading.Thread(target=run, args=(w, s)) for w, s in zip(workers, shares) if s]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise RuntimeError(errors[0])
+        self.map = {n: merged[n] for n in tests if n in merged}
+        seconds = time.time() - started
+        self.stats["map_seconds"] = seconds
+        self.map_source = f"built in this run ({seconds:.0f} s, {len(self.map)} tests)"
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"key": key, "seconds": seconds, "tests": self.map}))
+        self.log(f"map: {self.map_source}")
+
+    # ------------------------------------------------------------ selection
+
+    def tests_for(self, mutant: Mutant) -> list[str]:
+        passing = {n: v for n, v in self.map.items() if v["outcome"] == "passed"}
+        calls = {n: v["calls"] for n, v in passing.items()}
+        wanted = None if self.args.full else wanted_pairs(self.modules, mutant)
+        nodes = mutation_map.select_tests(calls, wanted, mutant.contract)
+        if not nodes and wanted is not None:
+            nodes = mutation_map.select_tests(calls, None, mutant.contract)
+        durations = {n: v["seconds"] for n, v in passing.items()}
+        with self.lock:
+            killers = list(self.killers.get(entry_key(self.modules, mutant), []))
+            killers += self.contract_killers.get(mutant.contract, [])[:30]
+        return mutation_map.order_tests(nodes, durations, killers)
+
+    def remember_killer(self, mutant: Mutant, node: str) -> None:
+        with self.lock:
+            for table, key in ((self.killers, entry_key(self.modules, mutant)), (self.contract_killers, mutant.contract)):
+                lst = table.setdefault(key, [])
+                if node in lst:
+                    lst.remove(node)
+                lst.insert(0, node)
+
+    # ------------------------------------------------------------ running
+
+    def run_all(self, on_result) -> None:
+        """Compiles (pool) and tests (workers) every mutant; `on_result(Result)` as each ends."""
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=max(1, self.args.compile_jobs), initializer=mutation_compile.init_worker)
+        self.pool = pool
         try:
-            shutil.copytree(self.snapshot, project, symlinks=True)
-            target = project / mutant.path
-            target.write_text(mutant.apply(target.read_text()))
-            try:
-                proc = self._run([self.ape, "compile"], project, timeout=self.args.timeout)
-            except subprocess.TimeoutExpired:
-                return Result(mutant.id, "error", time.time() - started, "compile timed out")
-            if proc.returncode != 0 or "ERROR" in proc.stdout:
-                return Result(mutant.id, "invalid", time.time() - started, _last_error(proc.stdout))
-            cmd = [self.ape, "test", *self.suites(mutant.contract), "-x", "-q", "-p", "no:randomly", *self._extra()]
-            for node in self.deselect.get(mutant.contract, []):
-                cmd += ["--deselect", node] if "::" in node else [f"--ignore={node}"]
-            try:
-                proc = self._run(cmd, project, timeout=self.args.timeout)
-            except subprocess.TimeoutExpired:
-                return Result(mutant.id, "timeout", time.time() - started, f"suite ran over {self.args.timeout}s")
-            if proc.returncode == 0:
-                return Result(mutant.id, "survived", time.time() - started)
-            if proc.returncode == 1:
-                return Result(mutant.id, "killed", time.time() - started, _first_failure(proc.stdout))
-            return Result(mutant.id, "error", time.time() - started, f"exit {proc.returncode}: {proc.stdout[-400:]}")
+            originals = {
+                c: pool.submit(mutation_compile.compile_source, CONTRACTS[c], (ROOT / CONTRACTS[c]).read_text(), self.codegen[c])
+                for c in self.contracts
+            }
+            # Small contracts first: their compiles are quick, so the workers have work early.
+            order = sorted(self.mutants, key=lambda m: (CONTRACT_ORDER.index(m.contract), m.line))
+            futures = {
+                m.id: pool.submit(mutation_compile.compile_source, m.path, m.apply((ROOT / m.path).read_text()), self.codegen[m.contract])
+                for m in order
+            }
+            for c, f in originals.items():
+                res = f.result()
+                if not res["ok"]:
+                    raise SystemExit(f"mutate: the unmutated {c} does not compile: {res['error']}")
+                self.originals[c] = res
+            n_workers = max(1, self.args.jobs)
+            workers = []
+            starters = [threading.Thread(target=lambda: workers.append(self.start_worker())) for _ in range(n_workers)]
+            for t in starters:
+                t.start()
+            for t in starters:
+                t.join()
+            if len(workers) < n_workers:
+                raise SystemExit("mutate: a test worker did not start (see the log above)")
+            self.build_map(workers)
+            self.baseline_failing = [n for n, v in self.map.items() if v["outcome"] != "passed"]
+            if self.baseline_failing:
+                self.log(f"left out (fail on the unmutated contracts): {' '.join(self.baseline_failing)}")
+
+            ready: "queue.Queue[Mutant | None]" = queue.Queue()
+            by_id = {m.id: m for m in self.mutants}
+            seen_keys: dict[str, str] = {}  # code key -> first mutant id
+            waiting: dict[str, list[tuple[Mutant, dict]]] = {}  # representative id -> duplicates
+            done_results: dict[str, Result] = {}
+            compiled: dict[str, dict] = {}
+
+            def finish(result: Result) -> None:
+                with self.lock:
+                    done_results[result.id] = result
+                    dups = waiting.pop(result.id, [])
+                on_result(result)
+                for dup, res in dups:
+                    on_result(dataclasses.replace(
+                        result, id=dup.id, seconds=0.0, compile_seconds=res["seconds"], same_as=result.id,
+                        detail=f"same bytecode as {result.id}" + (f"; {result.detail}" if result.detail else ""),
+                    ))
+
+            def feeder() -> None:
+                original_keys = {c: r["key"] for c, r in self.originals.items()}
+                for m in order:
+                    if self.stopping:
+                        break
+                    try:
+                        res = futures[m.id].result()
+                    except Exception as err:  # noqa: BLE001
+                        finish(Result(m.id, "error", 0.0, f"compile: {type(err).__name__}: {err}"[:300]))
+                        continue
+                    if not res["ok"]:
+                        finish(Result(m.id, "invalid", 0.0, res["error"], compile_seconds=res["seconds"]))
+                        continue
+                    if res["key"] == original_keys[m.contract]:
+                        finish(Result(m.id, "identical", 0.0, "bytecode identical to the unmutated contract's", compile_seconds=res["seconds"]))
+                        continue
+                    with self.lock:
+                        first = seen_keys.setdefault(res["key"], m.id)
+                        if first != m.id:
+                            if first in done_results:
+                                earlier = done_results[first]
+                            else:
+                                waiting.setdefault(first, []).append((m, res))
+                                continue
+                        else:
+                            earlier = None
+                    if earlier is not None:
+                        on_result(dataclasses.replace(
+                            earlier, id=m.id, seconds=0.0, compile_seconds=res["seconds"], same_as=first,
+                            detail=f"same bytecode as {first}" + (f"; {earlier.detail}" if earlier.detail else ""),
+                        ))
+                        continue
+                    compiled[m.id] = res
+                    ready.put(m)
+                for _ in workers:
+                    ready.put(None)
+
+            feed = threading.Thread(target=feeder, daemon=True)
+            feed.start()
+            threads = [threading.Thread(target=self._serve, args=(w, ready, compiled, finish), daemon=True) for w in workers]
+            for t in threads:
+                t.start()
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.5)
+            feed.join()
         finally:
-            if not self.args.keep:
-                shutil.rmtree(project, ignore_errors=True)
+            pool.shutdown(wait=False, cancel_futures=True)
 
-
-def _failing_tests(junit: Path, project: Path) -> list[str]:
-    """Node ids of the failed or errored tests in a JUnit report; a module that failed to
-    collect is returned as its bare path (to be --ignore'd)."""
-    failing = []
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        if case.find("failure") is None and case.find("error") is None:
-            continue
-        parts = [p for p in case.get("classname", "").split(".") if p]
-        name = case.get("name", "")
-        if not parts:  # collection error: the name is the dotted module path
-            failing.append(name.replace(".", "/") + ".py")
-            continue
-        # The module is the longest prefix that is a file; the rest are classes.
-        for cut in range(len(parts), 0, -1):
-            module = "/".join(parts[:cut]) + ".py"
-            if (project / module).exists():
-                failing.append("::".join([module, *parts[cut:], name]))
+    def _serve(self, worker, ready, compiled, finish) -> None:
+        proc, conn, _ = worker
+        while not self.stopping:
+            m = ready.get()
+            if m is None:
                 break
-    return failing
+            res = compiled.pop(m.id)
+            tests = self.tests_for(m)
+            expected = sum(self.map[n]["seconds"] for n in tests)
+            timeout = self.args.timeout or max(120.0, 3 * expected + 60)
+            override = {c: r["bytecode"] for c, r in self.originals.items()}
+            override[m.contract] = res["bytecode"]
+            started = time.time()
+            try:
+                conn.send({"kind": "mutant", "id": m.id, "tests": tests, "override": override})
+                if not conn.poll(timeout):
+                    raise TimeoutError
+                reply = conn.recv()
+            except TimeoutError:
+                self.kill(proc)
+                finish(Result(m.id, "timeout", time.time() - started, f"tests ran over {timeout:.0f}s", compile_seconds=res["seconds"]))
+                if self.stopping:
+                    break
+                proc, conn, _ = self.start_worker()
+                continue
+            except (EOFError, OSError) as err:
+                self.kill(proc)
+                finish(Result(m.id, "error", time.time() - started, f"worker died: {type(err).__name__}", compile_seconds=res["seconds"]))
+                if self.stopping:
+                    break
+                proc, conn, _ = self.start_worker()
+                continue
+            with self.lock:
+                self.stats["test_seconds"] += reply["seconds"]
+            if reply["status"] == "killed":
+                self.remember_killer(m, reply["killer"])
+            finish(Result(
+                m.id, reply["status"], reply["seconds"], reply["detail"] if not reply["killer"] else f"{reply['killer']} ({reply['detail']})"[:300],
+                killer=reply["killer"], ran=reply["ran"], compile_seconds=res["seconds"],
+            ))
+        try:
+            conn.send({"kind": "stop"})
+            proc.wait(timeout=60)
+        except Exception:  # noqa: BLE001
+            pass
+        self.kill(proc)
 
 
-def _first_failure(output: str) -> str:
-    for line in output.splitlines():
-        if line.startswith(("FAILED ", "ERROR ")):
-            return line[:300]
-    return ""
-
-
-def _last_error(output: str) -> str:
-    lines = [l for l in output.splitlines() if l.strip()]
-    for line in lines:
-        if "Error" in line or "ERROR" in line:
-            return line.strip()[:300]
-    return (lines[-1] if lines else "")[:300]
+def contracts_digest() -> str:
+    """sha256 over the real contracts/ tree: compared before and after a run (it must never be written)."""
+    h = hashlib.sha256()
+    for path in sorted((ROOT / "contracts").rglob("*")):
+        if path.is_file():
+            h.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- report
 
+STATUSES = ("killed", "timeout", "survived", "identical", "invalid", "error")
+
 
 def score(results: list[Result], equivalents: dict[str, str]) -> dict[str, object]:
+    """killed (timeouts included) over mutants that are neither invalid, errored, byte-identical
+    to the original, nor listed equivalent."""
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
     equivalent = [r for r in results if r.id in equivalents and r.status == "survived"]
     survivors = [r for r in results if r.status == "survived" and r.id not in equivalents]
     detected = counts.get("killed", 0) + counts.get("timeout", 0)
-    denominator = len(results) - counts.get("invalid", 0) - counts.get("error", 0) - len(equivalent)
+    denominator = (
+        len(results) - counts.get("invalid", 0) - counts.get("error", 0) - counts.get("identical", 0) - len(equivalent)
+    )
     return {
         "total": len(results),
         "counts": counts,
@@ -560,7 +818,8 @@ def write_reports(
         "mutants": [
             {
                 "id": r.id, "status": r.status, "operator": mutants[r.id].operator, "line": mutants[r.id].line,
-                "file": mutants[r.id].path, "seconds": round(r.seconds, 1), "detail": r.detail,
+                "file": mutants[r.id].path, "seconds": round(r.seconds, 2), "compile_seconds": round(r.compile_seconds, 2),
+                "tests_run": r.ran, "killer": r.killer, "same_as": r.same_as, "detail": r.detail,
                 "equivalent": equivalents.get(r.id), "original": mutants[r.id].original, "mutated": mutants[r.id].mutated,
             }
             for r in ordered
@@ -577,61 +836,103 @@ def render_markdown(
 ) -> str:
     counts = summary["counts"]
     pct = "n/a" if summary["score"] is None else f"{100 * summary['score']:.1f}%"
+    timing = meta.get("timing", {})
+    partial = meta.get("selected") and len(results) < int(meta["selected"])
     out = [
         "# Mutation testing",
         "",
         "Generated by `make mutate` (`python -m tools.mutate`): each mutant is one small bug planted in a",
-        "copy of a contract; the tests that cover the contract run against it with `-x`. See",
-        "`tools/mutate.py` for the operators and `tools/mutation_equivalent.txt` for survivors judged",
-        "equivalent (no observable difference).",
+        "copy of a contract's source; the tests that can reach the mutated line run against it until the",
+        "first failure. See `tools/mutate.py` for the operators and the engine, and",
+        "`tools/mutation_equivalent.txt` for survivors judged equivalent (no observable difference).",
         "",
         f"- run: {meta['date']}, commit `{meta['commit']}`, {meta['command']}",
-        f"- tests: {', '.join(f'{k}: `' + ' '.join(v) + '`' for k, v in meta['suites'].items())},"
-        f" `HYPOTHESIS_PROFILE={meta['profile']}`, {meta['jobs']} workers, {meta['timeout']} s per mutant",
         f"- selection: {meta['selection']}" + (
             f"; **the run stopped after {len(results)} of {meta['selected']}** (interrupted): a partial result"
-            if meta.get("selected") and len(results) < int(meta["selected"]) else ""
+            if partial else ""
         ),
-        f"- wall time: {meta['wall_seconds'] / 60:.1f} min",
+        f"- wall time: **{meta['wall_seconds'] / 60:.1f} min** on {meta.get('cpus', '?')} cores"
+        + (f"; load average during the run {meta['load']}" if meta.get("load") else ""),
+    ]
+    if timing:
+        out.append(
+            f"- where the time went: compile {timing.get('compile_cpu', 0) / 60:.1f} CPU-min"
+            f" ({meta.get('compile_jobs', 1)} compile process(es)), tests {timing.get('test', 0) / 60:.1f} worker-min"
+            f" ({meta.get('jobs', 2)} workers), test map {timing.get('map', 0) / 60:.1f} min,"
+            f" worker start-up {timing.get('worker_start', 0) / 60:.1f} worker-min ({timing.get('worker_starts', 0)} starts)"
+        )
+    if meta.get("codegen"):
+        out.append("- codegen of the mutants: " + ", ".join(f"{c}: {g}" for c, g in meta["codegen"].items())
+                   + " (see \"How mutants are compiled\" below)")
+    if meta.get("map"):
+        out.append(f"- test map: {meta['map']}; Hypothesis profile `{meta.get('profile')}` (derandomized)")
+    out += [
         "",
         f"**Score: {summary['detected']} / {summary['denominator']} = {pct}** "
-        "(killed, timeouts included, over mutants minus invalid, errored and listed-equivalent ones)",
+        "(killed, timeouts included, over mutants minus invalid, errored, byte-identical and listed-equivalent ones)",
         "",
         "| status | count |",
         "|---|---|",
     ]
-    for status in ("killed", "timeout", "survived", "invalid", "error"):
+    for status in STATUSES:
         out.append(f"| {status} | {counts.get(status, 0)} |")
     out.append(f"| survived, listed equivalent | {summary['equivalent']} |")
+    dup = sum(1 for r in results if r.same_as)
+    if dup:
+        out.append(f"| (of these, same bytecode as an earlier mutant: result reused) | {dup} |")
+    out += ["", "| contract | mutants | killed | survived | equivalent | identical | invalid |", "|---|---|---|---|---|---|---|"]
+    for contract in CONTRACTS:
+        rows = [r for r in results if mutants[r.id].contract == contract]
+        if rows:
+            c = lambda s: sum(1 for r in rows if r.status == s)  # noqa: E731
+            eq = sum(1 for r in rows if r.status == "survived" and r.id in equivalents)
+            out.append(f"| {contract} | {len(rows)} | {c('killed') + c('timeout')} | {c('survived') - eq} | {eq} | {c('identical')} | {c('invalid')} |")
     out += ["", "| operator | mutants | killed | survived | invalid |", "|---|---|---|---|---|"]
     for op in OPERATORS:
         rows = [r for r in results if mutants[r.id].operator == op]
         if rows:
             c = lambda s: sum(1 for r in rows if r.status == s)  # noqa: E731
             out.append(f"| {op} | {len(rows)} | {c('killed') + c('timeout')} | {c('survived')} | {c('invalid')} |")
-    if meta.get("deselected"):
-        out += ["", "Tests already failing on the unmutated project (left out of every mutant run):", ""]
-        out += [f"- `{node}`" for nodes in meta["deselected"].values() for node in nodes]
-
+    if meta.get("left_out"):
+        out += ["", "Tests left out of every mutant run:", ""]
+        out += [f"- `{node}` -- {why}" for node, why in meta["left_out"].items()]
+    out += ["", "## How mutants are compiled", "", *CODEGEN_NOTE]
     survivors = [r for r in results if r.status == "survived" and r.id not in equivalents]
     out += ["", f"## Survivors ({len(survivors)})", ""]
     if not survivors:
         out.append("None.")
     for r in survivors:
         m = mutants[r.id]
-        out += [f"### `{r.id}`", "", "```diff", m.diff(), "```", ""]
+        out += [f"### `{r.id}`", "", f"{r.ran} test(s) ran." + (f" {r.detail}" if r.detail else ""), "", "```diff", m.diff(), "```", ""]
     eq = [r for r in results if r.id in equivalents]
     out += ["", f"## Listed as equivalent ({len(eq)})", ""]
     for r in eq:
         m = mutants[r.id]
         flag = "" if r.status == "survived" else f" -- **{r.status}: remove it from the list**"
         out.append(f"- `{r.id}` `{m.summary()}` -- {equivalents[r.id]}{flag}")
-    other = [r for r in results if r.status in ("timeout", "error", "invalid")]
+    if meta.get("rechecks"):
+        out += ["", "## Re-checks", "", *[f"- {line}" for line in meta["rechecks"]]]
+    other = [r for r in results if r.status in ("timeout", "error", "invalid", "identical")]
     if other:
-        out += ["", "## Timeouts, errors and invalid mutants", ""]
+        out += ["", "## Timeouts, errors, invalid and byte-identical mutants", ""]
         for r in other:
             out.append(f"- `{r.id}` {r.status}: `{mutants[r.id].summary()}` {r.detail}")
     return "\n".join(out) + "\n"
+
+
+CODEGEN_NOTE = [
+    "Mutation testing asks whether the tests notice a bug in the *source*; what a contract does",
+    "(return values, reverts and their reasons, events, storage) is fixed by the source, while the",
+    "codegen only changes gas and size. OrderEscrow ships with Venom + `optimize codesize`, which",
+    "takes 7.6 s per compile; its mutants are compiled with legacy codegen at `-O none` (3.3 s), the",
+    "fastest Vyper 0.4.3 offers (`tools/mutation_compile.py`, codegen `fast`). The runtime is then",
+    "about 35 KB, over EIP-170, so the mutant workers start Anvil with `--disable-code-size-limit`.",
+    "The unmutated escrow compiled the same way is the baseline: the test map is built on it, and a",
+    "test that fails there is left out (listed above); the tests that assert the escrow's absolute",
+    "gas are left out too, so a gas figure cannot count as a kill. PartRegistry and DataAnchor are",
+    "compiled exactly as shipped (legacy `-O gas`, about a second each). `--codegen shipped` compiles",
+    "every mutant as shipped (used to re-check survivors).",
+]
 
 
 # ---------------------------------------------------------------- command line
@@ -654,21 +955,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sample", type=int, metavar="N", help="a random subset of N mutants")
     p.add_argument("--seed", type=int, default=1, help="seed of --sample (default 1)")
     p.add_argument("--list", action="store_true", help="print the mutants and stop")
-    p.add_argument("--jobs", type=int, default=2, help="mutants run in parallel (default 2)")
-    p.add_argument("--timeout", type=int, default=900, help="seconds per mutant's test run (default 900)")
-    p.add_argument("--stateful", action="store_true", help="also run tests/stateful against escrow mutants")
-    p.add_argument("--profile", default="dev", help="HYPOTHESIS_PROFILE for the runs (default dev)")
+    p.add_argument("--jobs", type=int, default=2, help="test workers (default 2)")
+    p.add_argument("--compile-jobs", type=int, default=1, help="compile processes (default 1)")
+    p.add_argument("--timeout", type=float, default=0, help="seconds per mutant's tests (default: 3x their baseline + 60, at least 120)")
+    p.add_argument("--codegen", choices=("auto", "fast", "shipped"), default="auto",
+                   help="auto (default): OrderEscrow legacy -O none, the others as shipped")
+    p.add_argument("--full", action="store_true", help="ignore the test map: every test that touches the contract (re-checks)")
+    p.add_argument("--rebuild-map", action="store_true", help="rebuild the test map even if the cached one is current")
+    p.add_argument("--stateful", action="store_true", help="also run tests/stateful")
+    p.add_argument("--profile", default="mutate", help="HYPOTHESIS_PROFILE for the runs (default mutate: dev sizes, derandomized)")
     p.add_argument("--markers", default="not rehearsal", help='pytest -m expression (default "not rehearsal")')
-    p.add_argument("--no-baseline", action="store_true", help="skip the run on the unmutated copy")
     p.add_argument("--all-tests", action="store_true", help=f"also run the slow {', '.join(SLOW_TESTS)}")
-    p.add_argument("--keep", action="store_true", help="keep the mutant project directories")
+    p.add_argument("--keep", action="store_true", help="keep the work directory (worker logs)")
     p.add_argument("--md", type=Path, default=DEFAULT_MD, help="markdown report (default docs/mutation.md)")
     p.add_argument("--json", type=Path, default=DEFAULT_JSON, help="JSON report (default docs/mutation.json)")
     p.add_argument(
         "--report-only", action="store_true",
         help="run nothing: re-render the reports from the JSON with the current equivalents list",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.jobs < 1 or args.compile_jobs < 1:
+        p.error("--jobs and --compile-jobs must be at least 1")
+    return args
 
 
 def select(args: argparse.Namespace) -> list[Mutant]:
@@ -697,8 +1005,18 @@ def rerender(md_path: Path, json_path: Path, equivalents: dict[str, str]) -> dic
         mutants[row["id"]] = Mutant(
             row["id"], contract, row["file"], row["line"], row["operator"], 0, 0, "", row["original"], row["mutated"]
         )
-        results.append(Result(row["id"], row["status"], row["seconds"], row["detail"]))
+        results.append(Result(
+            row["id"], row["status"], row["seconds"], row["detail"], row.get("killer", ""), row.get("tests_run", 0),
+            row.get("compile_seconds", 0.0), row.get("same_as", ""),
+        ))
     return write_reports(results, mutants, equivalents, data["meta"], md_path, json_path)
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -722,61 +1040,91 @@ def main(argv: list[str] | None = None) -> int:
         print("mutate: no mutant selected")
         return 1
 
-    contracts = sorted({m.contract for m in mutants})
+    digest = contracts_digest()
     workdir = Path(tempfile.mkdtemp(prefix="fc-mutate-"))
-    runner = Runner(args, workdir)
+    engine = Engine(args, workdir, mutants)
     started = time.time()
     results: list[Result] = []
     selection = f"{len(mutants)} of {len(all_mutants(args.contract or list(CONTRACTS)))} mutants"
     if args.sample is not None:
         selection += f" (--sample {args.sample} --seed {args.seed})"
     meta: dict[str, object] = {
-        "date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _commit(),
         "command": "`python -m tools.mutate " + " ".join(sys.argv[1:] if argv is None else argv) + "`",
         "profile": args.profile,
         "jobs": args.jobs,
-        "timeout": args.timeout,
+        "compile_jobs": args.compile_jobs,
+        "cpus": os.cpu_count(),
         "selection": selection,
         "selected": len(mutants),
-        "suites": {},
-        "deselected": {},
+        "codegen": {c: engine.codegen[c] for c in engine.contracts},
         "wall_seconds": 0.0,
     }
     by_id = {m.id: m for m in mutants}
+    loads: list[float] = []
+    sampling = threading.Event()
+
+    def sample_load() -> None:
+        while not sampling.wait(30):
+            try:
+                loads.append(os.getloadavg()[0])
+            except OSError:
+                pass
+
+    threading.Thread(target=sample_load, daemon=True).start()
+
+    def update_meta() -> None:
+        meta["wall_seconds"] = time.time() - started
+        if loads:
+            meta["load"] = f"{sum(loads) / len(loads):.1f} mean (1-min figures every 30 s, max {max(loads):.1f})"
+        meta["timing"] = {
+            "compile_cpu": sum(r.compile_seconds for r in results),
+            "test": engine.stats["test_seconds"],
+            "map": engine.stats["map_seconds"],
+            "worker_start": engine.stats["worker_start_seconds"],
+            "worker_starts": engine.stats["worker_starts"],
+        }
+        meta["map"] = engine.map_source
+        left = {n: "fails on the unmutated contracts" for n in engine.baseline_failing}
+        left.update({n: "asserts the escrow's absolute gas (fast codegen)" for n in engine.deselected()})
+        left.update({n: "slow deployment tooling (--all-tests)" for n in engine.ignored()})
+        meta["left_out"] = left
+
+    def on_result(result: Result) -> None:
+        with engine.lock:
+            results.append(result)
+            done = len(results)
+        tag = " (listed equivalent)" if result.id in equivalents and result.status == "survived" else ""
+        extra = f" same as {result.same_as}" if result.same_as else (f" {result.ran} test(s)" if result.ran else "")
+        engine.log(f"[{done}/{len(mutants)}] {result.id:<34} {result.status:<9} {result.seconds:5.1f}s{extra}{tag}")
+        if done % 10 == 0 or done == len(mutants):
+            with engine.lock:
+                update_meta()
+                write_reports(list(results), by_id, equivalents, meta, args.md, args.json)
+
     try:
-        print(f"mutate: {len(mutants)} mutant(s), {args.jobs} worker(s), work dir {workdir}", flush=True)
-        runner.prepare()
-        meta["suites"] = {c: runner.suites(c) for c in contracts}
-        if not args.no_baseline:
-            runner.baseline(contracts)
-            meta["deselected"] = {c: v for c, v in runner.deselect.items() if v}
-        pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
-        try:
-            futures = {pool.submit(runner.run, m): m for m in mutants}
-            for done, future in enumerate(as_completed(futures), 1):
-                result = future.result()
-                results.append(result)
-                tag = " (listed equivalent)" if result.id in equivalents else ""
-                runner.log(f"[{done}/{len(mutants)}] {result.id:<34} {result.status:<8} {result.seconds:5.0f}s{tag}")
-                meta["wall_seconds"] = time.time() - started
-                write_reports(results, by_id, equivalents, meta, args.md, args.json)
-        finally:
-            runner.stopping = True
-            pool.shutdown(wait=False, cancel_futures=True)
+        print(f"mutate: {len(mutants)} mutant(s), {args.jobs} test worker(s), {args.compile_jobs} compile process(es), "
+              f"codegen {meta['codegen']}, work dir {workdir}, load {_load()}", flush=True)
+        engine.prepare()
+        engine.run_all(on_result)
     except KeyboardInterrupt:
-        runner.stopping = True
-        runner.stop()
         print("mutate: interrupted; writing what was done", flush=True)
     finally:
-        meta["wall_seconds"] = time.time() - started
+        sampling.set()
+        engine.stop()
+        if contracts_digest() != digest:
+            print("mutate: ERROR: contracts/ changed during the run (not by this tool: it never writes there)", flush=True)
+        update_meta()
         if results:
             summary = write_reports(results, by_id, equivalents, meta, args.md, args.json)
             pct = "n/a" if summary["score"] is None else f"{100 * summary['score']:.1f}%"
             print(f"mutate: score {summary['detected']}/{summary['denominator']} = {pct}; "
-                  f"{summary['survivors']} survivor(s); report {args.md}", flush=True)
+                  f"{summary['survivors']} survivor(s); wall {meta['wall_seconds'] / 60:.1f} min; report {args.md}", flush=True)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"mutate: work dir kept: {workdir}", flush=True)
     return 0
 
 
