@@ -34,6 +34,7 @@ import click
 from ape.cli import account_option
 
 from factorychain.errors import InvalidInputError
+from factorychain.safe import SafeCall
 from factorychain.orders import (
     check_lot_receipt,
     penalty_if_shipped,
@@ -87,6 +88,7 @@ from scripts._escrow_views import (
     shares_summary,
     who,
 )
+from scripts._safe import open_safe, safe_options, through_safe
 
 COMMAND = one_line_command()
 
@@ -762,21 +764,36 @@ def dispute(
 @account_option()
 @deployment_option()
 @yes_option()
+@safe_options()
 @one_line_errors
-def resolve(order: str, lot: str, supplier_share: str | None, expired: bool, account: Any, deployment_path: str | None, yes: bool) -> None:
-    """Settle a disputed LOT of ORDER: --supplier-share as arbiter, or --expired after the deadline."""
+def resolve(
+    order: str,
+    lot: str,
+    supplier_share: str | None,
+    expired: bool,
+    account: Any,
+    deployment_path: str | None,
+    yes: bool,
+    safe_text: str | None,
+    proposal_path: str | None,
+) -> None:
+    """Settle a disputed LOT of ORDER: --supplier-share as arbiter, or --expired after the deadline.
+
+    With --safe the arbiter is that Safe multisig: --account signs as one of its owners and the
+    run that reaches the Safe's threshold executes (see `ape run roles --help`)."""
     if (supplier_share is None) == (not expired):
         fail("give --supplier-share PERCENT (as the arbiter) or --expired (anyone, after the arbitration deadline)")
     suite = open_suite(deployment_path)
+    safe = open_safe(safe_text) if safe_text else None
     o = _with_po(suite, order_view(suite, parse_id(order, "ORDER")))
     lv = lot_view(suite, o, parse_id(lot, "LOT"))
     bps = BPS // 2 if expired else _percent(supplier_share or "", "--supplier-share")
     if bps > BPS:
         fail(f"--supplier-share: {pct(bps)} is above 100 %")
-    names = roles_of(o.agreement, o, account.address)
+    names = roles_of(o.agreement, o, safe.address if safe else account.address)
     hints = {
         **_lot_hints(o, lv, suite),
-        "access_control: account is missing role": f"only an arbiter may rule; after {format_when(lv.arbitration_deadline, suite.now)} anyone may split it 50/50 with --expired",
+        "access_control: account is missing role": f"only an arbiter may rule{' (the Safe does not hold ARBITER_ROLE)' if safe else ''}; after {format_when(lv.arbitration_deadline, suite.now)} anyone may split it 50/50 with --expired",
         "escrow: arbitration running": f"the arbiter may rule until {format_when(lv.arbitration_deadline, suite.now)}",
         "escrow: arbiter is a party": "the arbiter is a party of this order and may not rule on it",
     }
@@ -786,7 +803,15 @@ def resolve(order: str, lot: str, supplier_share: str | None, expired: bool, acc
     if lv.status == DISPUTED:
         preview.row("deadline", f"arbitration until {format_when(lv.arbitration_deadline, suite.now)}")
         _lot_payout_preview(preview, suite, o, lv.number, names, supplier_bps=bps)
-    if expired:
+    if safe is not None:
+        name, args = ("resolve_expired", (o.id, lv.number)) if expired else ("resolve", (o.id, lv.number, bps))
+        data = bytes(getattr(suite.escrow, name).encode_input(*args))
+        call = SafeCall(suite.escrow.address, data, f"{name}({', '.join(map(str, args))}) on OrderEscrow")
+        receipts = through_safe(safe, [call], account, proposal_path, yes, preview.title, preview=preview, hints=hints, refuser="the escrow")
+        if not receipts:
+            return
+        receipt = receipts[0]
+    elif expired:
         receipt = _send(suite.escrow.resolve_expired, o.id, lv.number, account=account, yes=yes, preview=preview, hints=hints)
     else:
         receipt = _send(suite.escrow.resolve, o.id, lv.number, bps, account=account, yes=yes, preview=preview, hints=hints)

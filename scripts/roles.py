@@ -6,6 +6,19 @@
     ape run roles grant   admin 0xNewOps...     --network ethereum:sepolia:node --account ops
     ape run roles renounce admin                --network ethereum:sepolia:node --account ops
 
+When the admin is a Safe multisig (``ape run deploy --admin <safe>``), ``grant`` and ``revoke``
+take ``--safe <address or ape-safe alias>``: the change becomes a Safe transaction that the
+``--account`` owner signs (after a preview) into a proposal file; each further owner runs the
+same command with ``--proposal FILE`` and adds a signature; the run that reaches the Safe's
+threshold executes it (``execTransaction``, sent by that owner)::
+
+    ape run roles grant arbiter 0xArb... --safe 0xSafe... --account owner1 --proposal grant.json
+    ape run roles grant arbiter 0xArb... --safe 0xSafe... --account owner2 --proposal grant.json
+
+Every owner's run rebuilds the transaction from the chain and its own arguments and checks it
+hashes to what the file's signatures are for: nobody signs what a file says. An arbiter that
+is a Safe rules the same way with ``ape run orders resolve … --safe``.
+
 Roles: manufacturer and certifier live on PartRegistry, arbiter on OrderEscrow, admin on both
 (handled on both unless --contract says otherwise). The chain is the source of truth: `list`
 reads the role events and confirms each holder with hasRole.
@@ -13,23 +26,38 @@ reads the role events and confirms each holder with hasRole.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from factorychain.deployment import ADMIN_ROLE_NAME, ROLE_CONTRACTS, parse_role, role_holders, role_id
+from factorychain.deployment import (
+    ADMIN_ROLE_NAME,
+    ROLE_CONTRACTS,
+    DeploymentError,
+    deployments_dir,
+    parse_role,
+    role_holders,
+    role_id,
+)
+from factorychain.safe import Safe, SafeCall
 from scripts._common import (
     autosign_option,
     deployment_option,
     enable_autosign,
     fail,
-    load_suite,
     one_line_errors,
     resolve_address,
+    yes_option,
 )
+from scripts._safe import open_safe, safe_options, through_safe
 
 _CONTRACT_CHOICES = {"registry": "PartRegistry", "escrow": "OrderEscrow"}
+
+_SAFE_HINTS = {
+    "access_control: account is missing role": "the Safe does not hold admin on that contract",
+}
 
 
 def _targets(role: str, contract_choice: str | None) -> tuple[str, ...]:
@@ -44,9 +72,15 @@ def _targets(role: str, contract_choice: str | None) -> tuple[str, ...]:
     return (name,)
 
 
-def _require_admin(contract: Any, name: str, sender: str) -> None:
+def _require_admin(contract: Any, name: str, sender: str, safe: Safe | None = None) -> None:
+    if safe is not None:
+        if not contract.hasRole(role_id(ADMIN_ROLE_NAME), safe.address):
+            fail(f"Safe {safe.address} is not an admin of {name} at {contract.address}; "
+                 "grant it admin first (or deploy with --admin <safe>)")  # fmt: skip
+        return
     if not contract.hasRole(role_id(ADMIN_ROLE_NAME), sender):
-        fail(f"{sender} is not an admin of {name} at {contract.address}; use --account with an admin account")
+        fail(f"{sender} is not an admin of {name} at {contract.address}; use --account with an admin account"
+             " (or --safe if the admin is a Safe multisig)")  # fmt: skip
 
 
 def _keep_an_admin(contract: Any, name: str, start_block: int, removing: str, force: bool) -> None:
@@ -61,6 +95,47 @@ def _contracts(registry: Any, escrow: Any) -> dict[str, Any]:
     return {"PartRegistry": registry, "OrderEscrow": escrow}
 
 
+# ---------------------------------------------------------------- which deployment (issue 11)
+
+
+def recorded_networks(directory: Path) -> list[str]:
+    """The networks this project has deployment records for, as ``--network`` values where known."""
+    from factorychain.deployment import read_deployment
+
+    found = []
+    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        try:
+            record = read_deployment(path)
+        except DeploymentError:
+            continue
+        if record.network == "custom":
+            where = f"the node's URL you deployed with (chain id {record.chain_id}, {path.name})"
+        elif record.network == "local":
+            where = f"{record.ecosystem}:local:node, a standalone node (chain id {record.chain_id}, {path.name})"
+        else:
+            where = f"{record.network_choice} (chain id {record.chain_id})"
+        found.append(where)
+    return found
+
+
+def _load_suite(project: Any, deployment_path: str | None) -> tuple[Any, Any, Any]:
+    """:func:`load_suite`; when the network has no record, the message also names the networks
+    this project did deploy to (never one whose chain vanishes with the command)."""
+    from factorychain.deployment import connect, load_deployment
+
+    try:
+        deployment = load_deployment(Path(deployment_path) if deployment_path else None, project=project)
+    except DeploymentError as exc:
+        message = str(exc)
+        if deployment_path is None and message.startswith("no deployment recorded"):
+            others = recorded_networks(deployments_dir(project.path))
+            if others:
+                message += f"; this project has deployments on: {'; '.join(others)}"
+        fail(message)
+    registry, escrow = connect(deployment, project)
+    return deployment, registry, escrow
+
+
 @click.group(short_help="Grant, revoke, renounce and list FactoryChain roles")
 def cli() -> None:
     """Grant, revoke, renounce and list roles on the recorded FactoryChain deployment."""
@@ -73,7 +148,7 @@ def list_roles(deployment_path: str | None) -> None:
     """Show every current holder of every role, per contract."""
     from ape import project
 
-    deployment, registry, escrow = load_suite(project, deployment_path)
+    deployment, registry, escrow = _load_suite(project, deployment_path)
     click.echo(f"FactoryChain on {deployment.network_choice} (chain id {deployment.chain_id})")
     for name, contract in _contracts(registry, escrow).items():
         click.echo(f"{name} {contract.address}")
@@ -90,11 +165,21 @@ def list_roles(deployment_path: str | None) -> None:
 @click.option("--contract", "contract_choice", default=None, help="For admin: registry, escrow or both (default).")
 @deployment_option()
 @autosign_option()
+@safe_options()
+@yes_option()
 @one_line_errors
 def grant(
-    role: str, accounts: tuple[str, ...], account: Any, contract_choice: str | None, deployment_path: str | None, autosign: bool
+    role: str,
+    accounts: tuple[str, ...],
+    account: Any,
+    contract_choice: str | None,
+    deployment_path: str | None,
+    autosign: bool,
+    safe_text: str | None,
+    proposal_path: str | None,
+    yes: bool,
 ) -> None:
-    """Grant ROLE (manufacturer, certifier, arbiter, admin) to ACCOUNTS."""
+    """Grant ROLE (manufacturer, certifier, arbiter, admin) to ACCOUNTS (with --safe: as the Safe)."""
     from ape import project
 
     name = parse_role(role)
@@ -102,19 +187,28 @@ def grant(
         fail("give at least one account to grant the role to")
     targets = [resolve_address(value, "account") for value in accounts]
     homes = _targets(name, contract_choice)
-    _, registry, escrow = load_suite(project, deployment_path)
+    _, registry, escrow = _load_suite(project, deployment_path)
     contracts = _contracts(registry, escrow)
+    safe = open_safe(safe_text) if safe_text else None
     for home in homes:
-        _require_admin(contracts[home], home, account.address)
-    enable_autosign(account, autosign)
+        _require_admin(contracts[home], home, account.address, safe)
+    calls: list[SafeCall] = []
+    if safe is None:
+        enable_autosign(account, autosign)
     for target in targets:
         for home in homes:
             contract = contracts[home]
             if contract.hasRole(role_id(name), target):
                 click.echo(f"{target} already holds {name} on {home}")
                 continue
+            if safe is not None:
+                data = bytes(contract.grantRole.encode_input(role_id(name), target))
+                calls.append(SafeCall(contract.address, data, f"grantRole({name}, {target}) on {home}"))
+                continue
             receipt = contract.grantRole(role_id(name), target, sender=account)
             click.echo(f"Granted {name} on {home} to {target} ({receipt.txn_hash})")
+    if safe is not None and calls:
+        through_safe(safe, calls, account, proposal_path, yes, f"Grant {name} through Safe {safe.address}", hints=_SAFE_HINTS, refuser="the contract")
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Revoke a role from one or more accounts")
@@ -125,6 +219,8 @@ def grant(
 @click.option("--force", is_flag=True, help="Allow removing the last admin of a contract.")
 @deployment_option()
 @autosign_option()
+@safe_options()
+@yes_option()
 @one_line_errors
 def revoke(
     role: str,
@@ -134,8 +230,11 @@ def revoke(
     force: bool,
     deployment_path: str | None,
     autosign: bool,
+    safe_text: str | None,
+    proposal_path: str | None,
+    yes: bool,
 ) -> None:
-    """Revoke ROLE from ACCOUNTS."""
+    """Revoke ROLE from ACCOUNTS (with --safe: as the Safe)."""
     from ape import project
 
     name = parse_role(role)
@@ -143,11 +242,14 @@ def revoke(
         fail("give at least one account to revoke the role from")
     targets = [resolve_address(value, "account") for value in accounts]
     homes = _targets(name, contract_choice)
-    deployment, registry, escrow = load_suite(project, deployment_path)
+    deployment, registry, escrow = _load_suite(project, deployment_path)
     contracts = _contracts(registry, escrow)
+    safe = open_safe(safe_text) if safe_text else None
     for home in homes:
-        _require_admin(contracts[home], home, account.address)
-    enable_autosign(account, autosign)
+        _require_admin(contracts[home], home, account.address, safe)
+    calls: list[SafeCall] = []
+    if safe is None:
+        enable_autosign(account, autosign)
     for target in targets:
         for home in homes:
             contract = contracts[home]
@@ -156,8 +258,14 @@ def revoke(
                 continue
             if name == ADMIN_ROLE_NAME:
                 _keep_an_admin(contract, home, deployment.block_number, target, force)
+            if safe is not None:
+                data = bytes(contract.revokeRole.encode_input(role_id(name), target))
+                calls.append(SafeCall(contract.address, data, f"revokeRole({name}, {target}) on {home}"))
+                continue
             receipt = contract.revokeRole(role_id(name), target, sender=account)
             click.echo(f"Revoked {name} on {home} from {target} ({receipt.txn_hash})")
+    if safe is not None and calls:
+        through_safe(safe, calls, account, proposal_path, yes, f"Revoke {name} through Safe {safe.address}", hints=_SAFE_HINTS, refuser="the contract")
 
 
 @cli.command(cls=ConnectedProviderCommand, short_help="Give up one of your own roles")
@@ -176,7 +284,7 @@ def renounce(
 
     name = parse_role(role)
     homes = _targets(name, contract_choice)
-    deployment, registry, escrow = load_suite(project, deployment_path)
+    deployment, registry, escrow = _load_suite(project, deployment_path)
     contracts = _contracts(registry, escrow)
     me = account.address
     held = [home for home in homes if contracts[home].hasRole(role_id(name), me)]
