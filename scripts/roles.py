@@ -98,6 +98,11 @@ def _contracts(registry: Any, escrow: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- which deployment (issue 11)
 
 
+def _ephemeral(provider: Any) -> bool:
+    """A chain this very command started (Ape's ``local`` network with an Anvil it manages)."""
+    return provider.network.name == "local" and getattr(provider, "process", None) is not None
+
+
 def recorded_networks(directory: Path) -> list[str]:
     """The networks this project has deployment records for, as ``--network`` values where known."""
     from factorychain.deployment import read_deployment
@@ -128,9 +133,31 @@ def _load_suite(project: Any, deployment_path: str | None) -> tuple[Any, Any, An
     except DeploymentError as exc:
         message = str(exc)
         if deployment_path is None and message.startswith("no deployment recorded"):
+            from ape import chain
+
             others = recorded_networks(deployments_dir(project.path))
-            if others:
+            if _ephemeral(chain.provider):
+                # Never "deploy with --network ethereum:local": that chain ends with the command.
+                network = chain.provider.network
+                where = f"{network.ecosystem.name}:{network.name}"
+                message = (
+                    f"no deployment recorded for {where}: --network {where} runs a chain started for this "
+                    "command alone, gone when it ends; "
+                    + (f"pass the --network you deployed to: {'; '.join(others)}" if others else
+                       f"start a standalone node (`anvil`), deploy there and pass the same --network to every "
+                       f"command, e.g. --network {network.ecosystem.name}:local:node (docs/operations.md)")
+                )  # fmt: skip
+            elif others:
                 message += f"; this project has deployments on: {'; '.join(others)}"
+        elif deployment_path is None and "no contract code at the recorded" in message:
+            from ape import chain
+
+            if _ephemeral(chain.provider):
+                ecosystem = chain.provider.network.ecosystem.name
+                message += (
+                    f"; --network {ecosystem}:local runs a chain started for this command alone: reach the "
+                    f"standalone node you deployed to with --network {ecosystem}:local:node"
+                )
         fail(message)
     registry, escrow = connect(deployment, project)
     return deployment, registry, escrow
