@@ -242,7 +242,7 @@ def test_roles_grant_via_safe__no_terminal_no_yes__nothing_signed(shell, tmp_pat
     assert "nothing sent: there is no terminal to confirm on" in line and not proposal.exists()
 
 
-def _disputed_order(shell: SafeShell) -> int:
+def _disputed_order(shell: SafeShell, inspector: str = "0x" + "00" * 20) -> int:
     """A part, an agreement and a disputed lot of one order, set up on the node directly."""
     from ape import accounts, chain
 
@@ -256,7 +256,7 @@ def _disputed_order(shell: SafeShell) -> int:
         registry.grant_access(part, test[4], sender=test[1])
         registry.certify(part, 1, test[4], now + 365 * DAY, keccak(text="audit"), sender=test[2])
     zero = "0x" + "00" * 20
-    terms = (test[4].address, part, 1, zero, 10**15, 10_000, now + 100 * DAY, 3 * DAY, zero, 5 * DAY, 100, 1_000)
+    terms = (test[4].address, part, 1, zero, 10**15, 10_000, now + 100 * DAY, 3 * DAY, inspector, 5 * DAY, 100, 1_000)
     agreement = escrow.propose_agreement(terms, sender=test[3]).return_value
     escrow.accept_agreement(agreement, [], sender=test[4])
     order = escrow.create_order(agreement, 1_000, now + 7 * DAY, keccak(text="PO-S"), sender=test[3], value=10**18).return_value
@@ -284,9 +284,24 @@ def test_orders_resolve_via_safe__safe_is_arbiter__two_owners_rule(shell, tmp_pa
     assert "paid     0.70 ETH" in second.stdout and "paid     0.30 ETH" in second.stdout
 
 
-def test_orders_resolve_via_safe__safe_without_arbiter_role__one_line_before_signing(shell, tmp_path):
-    from factorychain.safe import create_safe, deploy_safe_contracts  # noqa: F401 - documents where Safes come from
+def test_orders_resolve_via_safe__safe_is_the_inspector__party_refused_in_one_line(shell, tmp_path):
+    grant = ("roles", "grant", "arbiter", shell.safe, "--safe", shell.safe, "--proposal", tmp_path / "g.json", "--yes")
+    shell.ok(*grant, "--account", OWNER1)
+    shell.ok(*grant, "--account", OWNER2)  # (or "already holds" when an earlier test granted it)
+    with shell.on_node():
+        order = _disputed_order(shell, inspector=shell.safe)
+    proposal = tmp_path / "r.json"
 
+    line = shell.error("orders", "resolve", order, 1, "--supplier-share", "50%", "--safe", shell.safe, "--proposal", proposal, "--yes", "--account", OWNER1)
+
+    assert line == (
+        f"Error: the escrow would refuse this from Safe {shell.safe}: escrow: arbiter is a party "
+        "(the arbiter is a party of this order and may not rule on it)"
+    )
+    assert not proposal.exists()
+
+
+def test_orders_resolve_via_safe__safe_without_arbiter_role__one_line_before_signing(shell, tmp_path):
     with shell.on_node():
         order = _disputed_order(shell)
         escrow = _escrow(shell)

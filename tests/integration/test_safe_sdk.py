@@ -199,3 +199,25 @@ def test_proposal__round_trip_and_tampered_file(safe, owners, registry, tmp_path
     path.write_text("{}")
     with pytest.raises(SafeError, match="not a FactoryChain Safe proposal"):
         Proposal.read(path)
+
+
+def test_ape_safe_account__local_safe_registered_from_a_file__drives_a_grant(project, admin, safe, owners, accounts, tmp_path, chain):
+    # ape-safe's own SafeAccount works against the Safe deployed here, in this process: the
+    # singleton and factory were registered with its SafeFactory (deploy_safe_contracts), and on a
+    # development network it signs with the owners' test accounts and queues in its in-memory mock.
+    import json
+
+    from ape_safe.accounts import SafeAccount
+    from ape_safe.client import MockSafeClient
+
+    record = tmp_path / "ops.json"
+    record.write_text(json.dumps({"address": safe.address, "deployed_chain_ids": [chain.chain_id]}))
+    account = SafeAccount(account_file_path=record)
+    registry = project.PartRegistry.deploy(safe.address, sender=admin)
+
+    assert isinstance(account.client, MockSafeClient)
+    assert account.confirmations_required == 2 and set(account.signers) == {o.address for o in owners}
+    registry.grantRole(MANUFACTURER, accounts[5].address, sender=account, submitter=owners[0])
+
+    assert registry.hasRole(MANUFACTURER, accounts[5].address)
+    assert safe.nonce() >= 1
