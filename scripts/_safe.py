@@ -158,9 +158,11 @@ def through_safe(
     else:
         shown.row("then", f"writes {path}; {threshold - after} more owner(s) run the same command with --proposal {path}")
     shown.show()
-    if signs or executes:
-        confirm_send(yes, "Sign and execute this Safe transaction?" if executes and signs else
-                     "Execute this Safe transaction?" if executes else "Sign this Safe transaction?")  # fmt: skip
+    if not signs and not executes:
+        fail(f"{me} has signed this proposal already ({after} of {threshold} signatures): "
+             f"another owner runs the same command with --proposal {path}")  # fmt: skip
+    confirm_send(yes, "Sign and execute this Safe transaction?" if executes and signs else
+                 "Execute this Safe transaction?" if executes else "Sign this Safe transaction?")  # fmt: skip
     unlock_signer(account)
     if signs:
         for entry, have_sigs in zip(entries, valid, strict=True):

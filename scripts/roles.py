@@ -302,24 +302,43 @@ def revoke(
 @click.option("--force", is_flag=True, help="Allow renouncing the last admin of a contract.")
 @deployment_option()
 @autosign_option()
+@safe_options()
+@yes_option()
 @one_line_errors
 def renounce(
-    role: str, account: Any, contract_choice: str | None, force: bool, deployment_path: str | None, autosign: bool
+    role: str,
+    account: Any,
+    contract_choice: str | None,
+    force: bool,
+    deployment_path: str | None,
+    autosign: bool,
+    safe_text: str | None,
+    proposal_path: str | None,
+    yes: bool,
 ) -> None:
-    """Renounce ROLE held by the --account itself (e.g. the deployer after an admin handover)."""
+    """Renounce ROLE held by the --account itself (e.g. the deployer after an admin handover),
+    or with --safe a role the Safe holds (signed and executed by its owners)."""
     from ape import project
 
     name = parse_role(role)
     homes = _targets(name, contract_choice)
     deployment, registry, escrow = _load_suite(project, deployment_path)
     contracts = _contracts(registry, escrow)
-    me = account.address
+    safe = open_safe(safe_text) if safe_text else None
+    me = safe.address if safe is not None else account.address
     held = [home for home in homes if contracts[home].hasRole(role_id(name), me)]
     if not held:
-        fail(f"{me} does not hold {name} on {' or '.join(homes)}")
+        fail(f"{'Safe ' if safe is not None else ''}{me} does not hold {name} on {' or '.join(homes)}")
     if name == ADMIN_ROLE_NAME:
         for home in held:
             _keep_an_admin(contracts[home], home, deployment.block_number, me, force)
+    if safe is not None:
+        calls = [
+            SafeCall(contracts[home].address, bytes(contracts[home].renounceRole.encode_input(role_id(name), me)), f"renounceRole({name}, {me}) on {home}")
+            for home in held
+        ]
+        through_safe(safe, calls, account, proposal_path, yes, f"Renounce {name} of Safe {safe.address}", hints=_SAFE_HINTS, refuser="the contract")
+        return
     enable_autosign(account, autosign)
     for home in held:
         receipt = contracts[home].renounceRole(role_id(name), me, sender=account)

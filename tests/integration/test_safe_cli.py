@@ -316,3 +316,49 @@ def test_orders_resolve_via_safe__safe_without_arbiter_role__one_line_before_sig
 
     assert line.startswith(f"Error: the escrow would refuse this from Safe {shell.safe}: access_control: account is missing role")
     assert "the Safe does not hold ARBITER_ROLE" in line and not proposal.exists()
+
+
+def test_roles_grant_via_safe__owner_runs_twice__one_line_already_signed(shell, tmp_path):
+    proposal = tmp_path / "p.json"
+    command = ("roles", "grant", "certifier", "TEST::5", "--safe", shell.safe, "--proposal", proposal, "--yes", "--account", OWNER2)
+    shell.ok(*command)
+    before = proposal.read_text()
+
+    line = shell.error(*command)
+
+    assert f"{_address(OWNER2)} has signed this proposal already (1 of 2 signatures)" in line
+    assert proposal.read_text() == before
+
+
+def test_roles_grant_via_safe__ape_safe_alias__resolved_to_the_safe(shell, tmp_path, monkeypatch):
+    # `ape safe add` saves <alias>.json in ape-safe's data folder; here that folder is a temporary one.
+    from ape import accounts
+
+    container = accounts.containers["safe"]
+    monkeypatch.setitem(container.__dict__, "data_folder", tmp_path / "safes")
+    (tmp_path / "safes").mkdir()
+    (tmp_path / "safes" / "ops.json").write_text(json.dumps({"address": shell.safe, "deployed_chain_ids": [NODE_CHAIN_ID]}))
+    monkeypatch.setattr(type(container), "_accounts", {})
+
+    first = shell.ok("roles", "grant", "certifier", "TEST::6", "--safe", "ops", "--proposal", tmp_path / "p.json", "--yes", "--account", OWNER1)
+
+    assert f"{shell.safe} (Safe 1.4.1, 2 of 3 owners)" in first.stdout and "Signed 1 of 2" in first.stdout
+
+
+def test_roles_renounce_via_safe__last_admin_refused_arbiter_renounced(shell, tmp_path):
+    last = shell.error("roles", "renounce", "admin", "--safe", shell.safe, "--yes", "--account", OWNER1)
+    assert "without any admin" in last
+    with shell.on_node():
+        holds = _escrow(shell).hasRole(ARBITER_ROLE, shell.safe)
+    if not holds:
+        grant = ("roles", "grant", "arbiter", shell.safe, "--safe", shell.safe, "--proposal", tmp_path / "g.json", "--yes")
+        shell.ok(*grant, "--account", OWNER1)
+        shell.ok(*grant, "--account", OWNER2)
+    command = ("roles", "renounce", "arbiter", "--safe", shell.safe, "--proposal", tmp_path / "r.json", "--yes")
+
+    shell.ok(*command, "--account", OWNER3)
+    done = shell.ok(*command, "--account", OWNER1)
+
+    assert "Executed Safe tx" in done.stdout and f"renounceRole(ARBITER_ROLE, {shell.safe}) on OrderEscrow" in done.stdout
+    with shell.on_node():
+        assert not _escrow(shell).hasRole(ARBITER_ROLE, shell.safe)
