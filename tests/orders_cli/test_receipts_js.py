@@ -3,8 +3,9 @@ v2 delivery receipt with Anvil key #7 (the inspector); the SDK's verifier recove
 the escrow accepts one relayed with `ape run orders relay`; viem's getEip712Domain() domain passed
 through unchanged (its zero salt) signs for nobody.
 
-Needs ``node`` and ``FACTORYCHAIN_JS_MODULES``: a ``node_modules`` folder holding ``ethers@6`` and
-``viem``, installed outside the repository (see the end of docs/receipts-js.md); skipped otherwise."""
+Needs ``node`` and ``ethers@6`` + ``viem``: ``make setup`` installs both into the repository's
+``node_modules`` (pinned in package-lock.json); ``FACTORYCHAIN_JS_MODULES`` points at another
+``node_modules``. Without them the test fails with the line that says so (not a silent skip)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,20 @@ from factorychain import SignedReceipt, check_lot_receipt, verify_receipt
 NODE_CHAIN_ID = 31_713
 DOC = Path(__file__).resolve().parents[2] / "docs" / "receipts-js.md"
 GATE_KEY = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356"  # Anvil key #7
-MODULES = os.environ.get("FACTORYCHAIN_JS_MODULES", "")
+MODULES = os.environ.get("FACTORYCHAIN_JS_MODULES") or str(Path(__file__).resolve().parents[2] / "node_modules")
 
-needs_js = pytest.mark.skipif(
-    not (MODULES and (Path(MODULES) / "ethers").is_dir() and (Path(MODULES) / "viem").is_dir() and shutil.which("node")),
-    reason="set FACTORYCHAIN_JS_MODULES to a node_modules with ethers@6 and viem (docs/receipts-js.md) to run",
-)
+
+def _js_ready() -> None:
+    if not ((Path(MODULES) / "ethers").is_dir() and (Path(MODULES) / "viem").is_dir() and shutil.which("node")):
+        pytest.fail(f"node with ethers@6 and viem in {MODULES} is needed: run `make setup` (package-lock.json pins them)")
+
+
+needs_js = pytest.mark.usefixtures("js_ready")
+
+
+@pytest.fixture
+def js_ready() -> None:
+    _js_ready()
 
 # Test-only: drives the doc's modules, and signs once more the wrong way (the trap, on purpose).
 RUNNER = """
