@@ -158,7 +158,7 @@ def test_two_keepers_at_once__each_item_once__no_money_lost(node, suite, project
 def test_silverback_bot__settles_what_a_time_jump_made_due(node, suite, project):
     silverback = Path(sys.executable).parent / "silverback"
     if not silverback.exists():
-        pytest.skip("silverback is not installed (make setup installs it from requirements.lock)")
+        pytest.fail("silverback is not installed: run `make setup` (requirements.lock pins it)")
     before, _ = settlements(node, suite, project)
     env = {
         **os.environ, "PATH": tool_path(), "APE_FOUNDRY_HOST": node.url,
