@@ -1,21 +1,40 @@
 """Mutation testing of the Vyper sources: would the test suite notice a small bug?
 
 ``make mutate`` (``python -m tools.mutate``) plants one small bug at a time in
-``contracts/PartRegistry.vy`` or ``contracts/OrderEscrow.vy`` -- a flipped comparison, a dropped
-``assert``, ``+`` for ``-``, a constant off by one, a missing role check, a skipped state write,
-``and`` for ``or`` -- compiles it in a throw-away copy of the project, and runs the tests that
-cover that contract with ``-x``. A mutant the tests fail on is *killed*; one they pass is a
-*survivor*: either a gap in the tests or a change that makes no observable difference
-(*equivalent*). Survivors judged equivalent are listed, one line each with the reason, in
-``tools/mutation_equivalent.txt``; the score leaves them out but the report still shows them.
+``contracts/PartRegistry.vy``, ``contracts/OrderEscrow.vy`` or ``contracts/DataAnchor.vy`` -- a
+flipped comparison, a dropped ``assert``, ``+`` for ``-``, a constant off by one, a missing role
+check, a skipped state write, ``and`` for ``or`` -- and runs the tests that can reach it until
+the first failure. A mutant the tests fail on is *killed*; one they pass is a *survivor*: either
+a gap in the tests or a change that makes no observable difference (*equivalent*). Survivors
+judged equivalent are listed, one line each with the reason, in ``tools/mutation_equivalent.txt``;
+the score leaves them out but the report still shows them.
 
-    score = killed / (mutants - invalid - equivalent)
+    score = killed / (mutants - invalid - byte-identical - equivalent)
 
-A mutant that does not compile is *invalid* and not counted. The tests that already fail on the
-untouched project (a baseline run finds them) are left out of every mutant run, and so are the slow
-deployment-tooling tests (``--all-tests`` puts them back). The real ``contracts/`` is never
-written to: each mutant gets its own project directory (Ape compiles into ``<project>/.build``),
-seeded with the compiled cache of the untouched project so that only the mutated file recompiles.
+The engine (every mutant of the three contracts in well under an hour on two cores):
+
+1. **Compile once, in a pool** (tools/mutation_compile.py): each mutated source is compiled
+   in-process by Vyper from a string -- the real ``contracts/`` is only read, never written (its
+   digest is checked before and after the run). A mutant that does not compile is *invalid*; one
+   whose bytecode (metadata trailer aside) equals the unmutated contract's is *identical* (left
+   out of the score, provably equivalent); one equal to an earlier mutant's reuses its result.
+   OrderEscrow's mutants use legacy ``-O none`` codegen (3.3 s instead of 7.6 s; see the report's
+   "How mutants are compiled"); ``--codegen shipped`` compiles them as shipped.
+2. **Long-lived test workers** (tools/mutation_worker.py): ``--jobs`` ``ape test`` sessions, each
+   with its own Anvil, collect the suites once and then take jobs over a socket. For a mutant the
+   fixtures deploy its bytecode (the contract type's deployment bytecode is swapped in memory),
+   the chosen tests run in order until the first failure, and every fixture is torn down before
+   the next mutant.
+3. **A test map** (tools/mutation_map.py), built by one run of every test on the unmutated
+   contracts (cached in ``.build/mutation_map.json`` while tests, contracts and settings are
+   unchanged): which tests fail already (left out), how long each takes and which external
+   functions each calls. A mutant runs only the tests that call an external that reaches its line
+   through the static ``self._helper()`` call graph (constants: every function naming them;
+   registry functions: also the escrow functions that call them); tests that killed a mutant of
+   the same function come first, then the fastest.
+4. Hypothesis runs under the ``mutate`` profile: ``dev`` sizes, derandomized, no database.
+   A mutant whose tests run over ``--timeout`` (default 3x their baseline + 60 s) counts as a
+   *timeout* (detected); its worker is restarted.
 
 Mutant ids are ``<file>:<line>:<operator>`` (``.2``, ``.3`` for a second, third mutant of the same
 operator on one line), stable as long as the source lines do not move.
@@ -25,7 +44,7 @@ Examples::
     make mutate ARGS="--list"                       # every mutant, nothing run
     make mutate ARGS="--sample 40 --seed 7"         # a random subset
     make mutate ARGS="--contract PartRegistry"      # one contract
-    make mutate ARGS="--ids OrderEscrow.vy:806:cmp" # re-check one survivor
+    make mutate ARGS="--ids OrderEscrow.vy:806:cmp --full --codegen shipped"  # re-check a survivor
     make mutate                                     # everything -> docs/mutation.md, docs/mutation.json
 """
 
@@ -94,6 +113,8 @@ SKIP_ANY = ("__pycache__", "*.egg-info", ".hypothesis", ".pytest_cache")
 EQUIVALENT_FILE = ROOT / "tools" / "mutation_equivalent.txt"
 DEFAULT_MD = ROOT / "docs" / "mutation.md"
 DEFAULT_JSON = ROOT / "docs" / "mutation.json"
+PARTIAL_MD = ROOT / ".build" / "mutation_partial.md"
+PARTIAL_JSON = ROOT / ".build" / "mutation_partial.json"
 
 OPERATORS = {
     "cmp": "flip a comparison: < <=, > >=, == !=",
@@ -362,6 +383,7 @@ class Result:
     ran: int = 0  # tests run
     compile_seconds: float = 0.0  # CPU seconds of the compile
     same_as: str = ""  # an earlier mutant with the same bytecode (its result is reused)
+    selected: int = 0  # tests the map chose; ran < selected for a survivor: the budget ran out
 
 
 def codegen_for(contract: str, choice: str) -> str:
@@ -393,6 +415,16 @@ def wanted_pairs(modules: dict[str, "mutation_map.Module"], mutant: Mutant) -> s
             for receiver in receivers:
                 wanted |= {(caller, e) for e in mutation_map.cross_entries(modules[caller], receiver, entries)}
     return wanted
+
+
+def dedupe(mutant_id: str, key: str, original_key: str, seen: dict[str, str]) -> tuple[str, str]:
+    """What to do with a compiled mutant whose bytecode key is `key`: ("identical", "") if it equals
+    the unmutated contract's, ("same", first id) if an earlier mutant had it (its result is reused),
+    ("run", "") otherwise (and it is remembered in `seen`)."""
+    if key == original_key:
+        return "identical", ""
+    first = seen.setdefault(key, mutant_id)
+    return ("same", first) if first != mutant_id else ("run", "")
 
 
 class Engine:
@@ -429,6 +461,10 @@ class Engine:
         self.contract_killers: dict[str, list[str]] = {}
         self.stats = {"map_seconds": 0.0, "worker_starts": 0, "worker_start_seconds": 0.0, "test_seconds": 0.0}
         self.worker_count = 0
+        self.started = time.time()
+        self.bytecodes: dict[str, dict] = {}  # mutant id -> compile result (kept for the sweep)
+        self.compiled: dict[str, dict] = {}
+        self.dups: dict[str, list] = {}  # representative id -> [(duplicate mutant, compile result)]
 
     def log(self, message: str) -> None:
         with self.lock:
@@ -537,7 +573,8 @@ class Engine:
         h = hashlib.sha256()
         for rel in sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")):
             h.update(rel.encode() + (ROOT / rel).read_bytes())
-        for rel in sorted(CONTRACTS.values()) + ["tools/mutation_worker.py", "ape-config.yaml"]:
+        h.update(mutation_map.MAP_FORMAT.encode())
+        for rel in sorted(CONTRACTS.values()) + ["ape-config.yaml"]:
             h.update(rel.encode() + (ROOT / rel).read_bytes())
         for path in sorted((ROOT / "contracts" / "mocks").glob("*.vy")):
             h.update(path.read_bytes())
@@ -560,30 +597,40 @@ class Engine:
                 return
         started = time.time()
         override = {c: self.originals[c]["bytecode"] for c in self.originals}
-        # Whole modules to one worker (module fixtures are set up once), alternately by size.
+        # Whole modules to one worker (module fixtures are set up once), in chunks that the workers
+        # pull as they finish (durations are unknown before the first map).
         modules: dict[str, list[str]] = {}
         for node in tests:
             modules.setdefault(node.split("::")[0], []).append(node)
-        shares: list[list[str]] = [[] for _ in workers]
-        for nodes in sorted(modules.values(), key=len, reverse=True):
-            min(shares, key=len).extend(nodes)
+        chunks: "queue.Queue[list[str]]" = queue.Queue()
+        chunk: list[str] = []
+        for nodes in modules.values():
+            chunk.extend(nodes)
+            if len(chunk) >= 120:
+                chunks.put(chunk)
+                chunk = []
+        if chunk:
+            chunks.put(chunk)
         merged: dict[str, dict] = {}
-        errors: list[str] = []
 
-        def run(worker, share) -> None:
+        def run(worker) -> None:
             _, conn, _ = worker
-            conn.send({"kind": "map", "tests": share, "override": override})
-            reply = conn.recv()
-            with self.lock:
-                merged.update(reply["tests"])
+            while True:
+                try:
+                    share = chunks.get_nowait()
+                except queue.Empty:
+                    return
+                conn.send({"kind": "map", "tests": share, "override": override})
+                reply = conn.recv()
+                with self.lock:
+                    merged.update(reply["tests"])
+                    self.log(f"map: {len(merged)}/{len(tests)} tests")
 
-        threads = [threading.Thread(target=run, args=(w, s)) for w, s in zip(workers, shares) if s]
+        threads = [threading.Thread(target=run, args=(w,)) for w in workers]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        if errors:
-            raise RuntimeError(errors[0])
         self.map = {n: merged[n] for n in tests if n in merged}
         seconds = time.time() - started
         self.stats["map_seconds"] = seconds
@@ -602,10 +649,11 @@ class Engine:
         if not nodes and wanted is not None:
             nodes = mutation_map.select_tests(calls, None, mutant.contract)
         durations = {n: v["seconds"] for n, v in passing.items()}
+        entries = {e for _, e in wanted} if wanted else set()
         with self.lock:
             killers = list(self.killers.get(entry_key(self.modules, mutant), []))
-            killers += self.contract_killers.get(mutant.contract, [])[:30]
-        return mutation_map.order_tests(nodes, durations, killers)
+            general = list(self.contract_killers.get(mutant.contract, [])[:40])
+        return mutation_map.order_tests(nodes, durations, killers, mutation_map.focused_tests(nodes, entries), general)
 
     def remember_killer(self, mutant: Mutant, node: str) -> None:
         with self.lock:
@@ -663,7 +711,8 @@ class Engine:
             def finish(result: Result) -> None:
                 with self.lock:
                     done_results[result.id] = result
-                    dups = waiting.pop(result.id, [])
+                    dups = waiting.pop(result.id, []) + [(d, r) for d, r in self.dups.get(result.id, [])]
+                    self.dups[result.id] = dups
                 on_result(result)
                 for dup, res in dups:
                     on_result(dataclasses.replace(
@@ -684,20 +733,21 @@ class Engine:
                     if not res["ok"]:
                         finish(Result(m.id, "invalid", 0.0, res["error"], compile_seconds=res["seconds"]))
                         continue
-                    if res["key"] == original_keys[m.contract]:
-                        finish(Result(m.id, "identical", 0.0, "bytecode identical to the unmutated contract's", compile_seconds=res["seconds"]))
-                        continue
                     with self.lock:
-                        first = seen_keys.setdefault(res["key"], m.id)
-                        if first != m.id:
+                        action, first = dedupe(m.id, res["key"], original_keys[m.contract], seen_keys)
+                        earlier = None
+                        if action == "same":
                             if first in done_results:
                                 earlier = done_results[first]
                             else:
                                 waiting.setdefault(first, []).append((m, res))
                                 continue
-                        else:
-                            earlier = None
+                    if action == "identical":
+                        finish(Result(m.id, "identical", 0.0, "bytecode identical to the unmutated contract's", compile_seconds=res["seconds"]))
+                        continue
                     if earlier is not None:
+                        with self.lock:
+                            self.dups.setdefault(first, []).append((m, res))
                         on_result(dataclasses.replace(
                             earlier, id=m.id, seconds=0.0, compile_seconds=res["seconds"], same_as=first,
                             detail=f"same bytecode as {first}" + (f"; {earlier.detail}" if earlier.detail else ""),
@@ -710,62 +760,108 @@ class Engine:
 
             feed = threading.Thread(target=feeder, daemon=True)
             feed.start()
-            threads = [threading.Thread(target=self._serve, args=(w, ready, compiled, finish), daemon=True) for w in workers]
-            for t in threads:
-                t.start()
-            for t in threads:
-                while t.is_alive():
-                    t.join(0.5)
+            self.compiled = compiled
+            self.finish = finish
+            budget = self.args.budget if self.args.budget > 0 else None
+            self._phase(workers, ready, budget)
             feed.join()
+            # Phase 2: survivors whose budget ran out get every selected test while time remains.
+            deadline = self.started + 60 * self.args.deadline
+            partial = [r for r in done_results.values() if r.status == "survived" and r.ran < r.selected]
+            if partial and not self.stopping:
+                self.log(f"sweep: {len(partial)} survivor(s) ran out of budget; re-running them with every selected test "
+                         f"until {time.strftime('%H:%M', time.localtime(deadline))}")
+                sweep: "queue.Queue[Mutant | None]" = queue.Queue()
+                for r in sorted(partial, key=lambda r: r.selected):
+                    sweep.put(by_id[r.id])
+                    compiled[r.id] = self.bytecodes[r.id]
+                for _ in workers:
+                    sweep.put(None)
+                self._phase(workers, sweep, None, deadline)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+            for worker in getattr(self, "workers_alive", []):
+                try:
+                    worker[1].send({"kind": "stop"})
+                except Exception:  # noqa: BLE001
+                    pass
+            for worker in getattr(self, "workers_alive", []):
+                try:
+                    worker[0].wait(timeout=30)
+                except Exception:  # noqa: BLE001
+                    pass
+                self.kill(worker[0])
 
-    def _serve(self, worker, ready, compiled, finish) -> None:
-        proc, conn, _ = worker
+    def _phase(self, workers: list, jobs, budget: float | None, deadline: float | None = None) -> None:
+        """Each worker serves jobs from `jobs` until a None; `workers` is updated with restarts."""
+        threads = []
+        for k, w in enumerate(workers):
+            def serve(k=k, w=w) -> None:
+                workers[k] = self._serve(w, jobs, budget, deadline)
+            threads.append(threading.Thread(target=serve, daemon=True))
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+        self.workers_alive = workers
+
+    def _serve(self, worker, ready, budget: float | None, deadline: float | None):
+        """Sends mutants to one worker until a None; returns the worker (a new one after a restart)."""
+        proc, conn, tests_collected = worker
         while not self.stopping:
             m = ready.get()
             if m is None:
                 break
-            res = compiled.pop(m.id)
+            res = self.compiled.pop(m.id)
+            self.bytecodes[m.id] = res
+            if deadline is not None and time.time() > deadline:
+                continue  # out of time: the budgeted result stands
             tests = self.tests_for(m)
             expected = sum(self.map[n]["seconds"] for n in tests)
-            timeout = self.args.timeout or max(120.0, 3 * expected + 60)
+            job_budget = budget
+            if deadline is not None:
+                job_budget = max(30.0, deadline - time.time())
+            limit = expected if job_budget is None else min(expected, job_budget)
+            timeout = self.args.timeout or max(120.0, 3 * limit + 90)
             override = {c: r["bytecode"] for c, r in self.originals.items()}
             override[m.contract] = res["bytecode"]
             started = time.time()
             try:
-                conn.send({"kind": "mutant", "id": m.id, "tests": tests, "override": override})
+                conn.send({"kind": "mutant", "id": m.id, "tests": tests, "override": override, "budget": job_budget})
                 if not conn.poll(timeout):
                     raise TimeoutError
                 reply = conn.recv()
             except TimeoutError:
                 self.kill(proc)
-                finish(Result(m.id, "timeout", time.time() - started, f"tests ran over {timeout:.0f}s", compile_seconds=res["seconds"]))
+                self.finish(Result(m.id, "timeout", time.time() - started, f"tests ran over {timeout:.0f}s",
+                                   compile_seconds=res["seconds"], selected=len(tests)))
                 if self.stopping:
                     break
-                proc, conn, _ = self.start_worker()
+                proc, conn, tests_collected = self.start_worker()
                 continue
             except (EOFError, OSError) as err:
                 self.kill(proc)
-                finish(Result(m.id, "error", time.time() - started, f"worker died: {type(err).__name__}", compile_seconds=res["seconds"]))
+                self.finish(Result(m.id, "error", time.time() - started, f"worker died: {type(err).__name__}",
+                                   compile_seconds=res["seconds"], selected=len(tests)))
                 if self.stopping:
                     break
-                proc, conn, _ = self.start_worker()
+                proc, conn, tests_collected = self.start_worker()
                 continue
             with self.lock:
                 self.stats["test_seconds"] += reply["seconds"]
             if reply["status"] == "killed":
                 self.remember_killer(m, reply["killer"])
-            finish(Result(
-                m.id, reply["status"], reply["seconds"], reply["detail"] if not reply["killer"] else f"{reply['killer']} ({reply['detail']})"[:300],
-                killer=reply["killer"], ran=reply["ran"], compile_seconds=res["seconds"],
+                detail = f"{reply['killer']} ({reply['detail']})"[:300]
+            elif reply["ran"] < len(tests):
+                detail = f"budget of {job_budget:.0f}s ran out after {reply['ran']} of {len(tests)} selected tests"
+            else:
+                detail = reply["detail"]
+            self.finish(Result(
+                m.id, reply["status"], reply["seconds"], detail, killer=reply["killer"], ran=reply["ran"],
+                compile_seconds=res["seconds"], selected=len(tests),
             ))
-        try:
-            conn.send({"kind": "stop"})
-            proc.wait(timeout=60)
-        except Exception:  # noqa: BLE001
-            pass
-        self.kill(proc)
+        return proc, conn, tests_collected
 
 
 def contracts_digest() -> str:
@@ -866,6 +962,13 @@ def render_markdown(
                    + " (see \"How mutants are compiled\" below)")
     if meta.get("map"):
         out.append(f"- test map: {meta['map']}; Hypothesis profile `{meta.get('profile')}` (derandomized)")
+    if meta.get("full_run"):
+        fr = meta["full_run"]
+        out.append(
+            f"- the full run itself scored {fr['detected']} / {fr['denominator']} = {100 * fr['score']:.1f}% with"
+            f" {fr['survivors']} survivor(s); the score below includes the re-checks listed at the end"
+            " (survivors re-run after killing tests were added)"
+        )
     out += [
         "",
         f"**Score: {summary['detected']} / {summary['denominator']} = {pct}** "
@@ -960,6 +1063,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=0, help="seconds per mutant's tests (default: 3x their baseline + 60, at least 120)")
     p.add_argument("--codegen", choices=("auto", "fast", "shipped"), default="auto",
                    help="auto (default): OrderEscrow legacy -O none, the others as shipped")
+    p.add_argument("--budget", type=float, default=40,
+                   help="seconds of tests per mutant in the first pass (default 40; 0: no limit)")
+    p.add_argument("--deadline", type=float, default=55,
+                   help="minutes from the start after which no survivor is swept with its whole selection (default 55)")
     p.add_argument("--full", action="store_true", help="ignore the test map: every test that touches the contract (re-checks)")
     p.add_argument("--rebuild-map", action="store_true", help="rebuild the test map even if the cached one is current")
     p.add_argument("--stateful", action="store_true", help="also run tests/stateful")
@@ -967,13 +1074,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--markers", default="not rehearsal", help='pytest -m expression (default "not rehearsal")')
     p.add_argument("--all-tests", action="store_true", help=f"also run the slow {', '.join(SLOW_TESTS)}")
     p.add_argument("--keep", action="store_true", help="keep the work directory (worker logs)")
-    p.add_argument("--md", type=Path, default=DEFAULT_MD, help="markdown report (default docs/mutation.md)")
-    p.add_argument("--json", type=Path, default=DEFAULT_JSON, help="JSON report (default docs/mutation.json)")
+    p.add_argument("--md", type=Path, help="markdown report (default: docs/mutation.md for a full run, .build/mutation_partial.md otherwise)")
+    p.add_argument("--json", type=Path, help="JSON report (default: docs/mutation.json for a full run, .build/mutation_partial.json otherwise)")
+    p.add_argument("--recheck", action="store_true",
+                   help="also merge these results into docs/mutation.json/.md as re-checks (the full run's figures are kept)")
     p.add_argument(
         "--report-only", action="store_true",
         help="run nothing: re-render the reports from the JSON with the current equivalents list",
     )
     args = p.parse_args(argv)
+    full = not (args.ids or args.sample is not None or args.contract or args.operator)
+    args.md = args.md or (DEFAULT_MD if full or args.report_only else PARTIAL_MD)
+    args.json = args.json or (DEFAULT_JSON if full or args.report_only else PARTIAL_JSON)
     if args.jobs < 1 or args.compile_jobs < 1:
         p.error("--jobs and --compile-jobs must be at least 1")
     return args
@@ -1010,6 +1122,32 @@ def rerender(md_path: Path, json_path: Path, equivalents: dict[str, str]) -> dic
             row.get("compile_seconds", 0.0), row.get("same_as", ""),
         ))
     return write_reports(results, mutants, equivalents, data["meta"], md_path, json_path)
+
+
+def merge_rechecks(results: list[Result], meta: dict, equivalents: dict[str, str],
+                   md_path: Path = DEFAULT_MD, json_path: Path = DEFAULT_JSON) -> dict[str, object]:
+    """Puts re-check results (``--ids ... --recheck``) into the full run's report: each row is
+    replaced, a line per mutant is added under "Re-checks", and the full run's own summary is
+    kept in ``meta.full_run`` (the first time)."""
+    data = json.loads(json_path.read_text())
+    rows = {row["id"]: row for row in data["mutants"]}
+    full_meta = data["meta"]
+    if "full_run" not in full_meta:
+        full_meta["full_run"] = data["summary"]
+    notes = full_meta.setdefault("rechecks", [])
+    how = f"codegen {', '.join(f'{c} {g}' for c, g in meta['codegen'].items())}" + (", every test of the contract" if meta.get("full") else "")
+    for r in results:
+        old = rows.get(r.id)
+        if old is None:
+            continue
+        became = f"{r.status}" + (f" by `{r.killer}`" if r.killer else f" ({r.ran} tests)")
+        notes.append(f"{meta['date']}, commit `{meta['commit']}`: `{r.id}` {old['status']} -> {became} ({how})")
+        old.update({
+            "status": r.status, "seconds": round(r.seconds, 2), "tests_run": r.ran, "killer": r.killer,
+            "detail": r.detail, "same_as": r.same_as,
+        })
+    json_path.write_text(json.dumps(data, indent=1) + "\n")
+    return rerender(md_path, json_path, equivalents)
 
 
 def _load() -> str:
@@ -1059,6 +1197,7 @@ def main(argv: list[str] | None = None) -> int:
         "selection": selection,
         "selected": len(mutants),
         "codegen": {c: engine.codegen[c] for c in engine.contracts},
+        "full": args.full,
         "wall_seconds": 0.0,
     }
     by_id = {m.id: m for m in mutants}
@@ -1093,6 +1232,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_result(result: Result) -> None:
         with engine.lock:
+            results[:] = [r for r in results if r.id != result.id]  # the sweep replaces a budgeted result
             results.append(result)
             done = len(results)
         tag = " (listed equivalent)" if result.id in equivalents and result.status == "survived" else ""
@@ -1121,6 +1261,9 @@ def main(argv: list[str] | None = None) -> int:
             pct = "n/a" if summary["score"] is None else f"{100 * summary['score']:.1f}%"
             print(f"mutate: score {summary['detected']}/{summary['denominator']} = {pct}; "
                   f"{summary['survivors']} survivor(s); wall {meta['wall_seconds'] / 60:.1f} min; report {args.md}", flush=True)
+            if args.recheck and DEFAULT_JSON.exists():
+                merged = merge_rechecks(results, meta, equivalents)
+                print(f"mutate: merged into {DEFAULT_MD}: score now {merged['detected']}/{merged['denominator']}", flush=True)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         else:

@@ -21,6 +21,9 @@ import dataclasses
 import re
 from typing import Iterable, Mapping
 
+# Bumped whenever the worker records calls differently (the cached map is then rebuilt).
+MAP_FORMAT = "calls-v2: provider send/call/estimate + encode_input + deploy"
+
 _DEF_RE = re.compile(r"^def\s+(\w+)\s*\(")
 _SELF_CALL_RE = re.compile(r"\bself\.(\w+)\s*\(")
 _EXT_CALL_RE = re.compile(r"\b(?:staticcall|extcall)\s+(?:self\.)?(\w+)\.(\w+)\s*\(")
@@ -191,14 +194,43 @@ def select_tests(
     return out
 
 
-def order_tests(nodes: list[str], durations: Mapping[str, float], killers: list[str]) -> list[str]:
-    """Likely killers first (tests that killed a mutant of the same function, most recent first),
-    then the rest fastest first, so that a killed mutant stops as early as possible."""
+def focused_tests(nodes: Iterable[str], entries: Iterable[str]) -> list[str]:
+    """The tests named for one of `entries` (house style ``test_<function>__<case>__<outcome>``,
+    or a module ``test_<function>.py``): the ones most likely to check what the function does."""
+    names = [e for e in entries if e and e != "__init__"]
+    out = []
+    for node in nodes:
+        module, _, rest = node.partition("::")
+        head = rest.split("[")[0].split("::")[-1]
+        head = head[5:] if head.startswith("test_") else head
+        head = head.split("__")[0]
+        stem = module.rsplit("/", 1)[-1].removesuffix(".py")
+        if any(e == head or e in stem for e in names):
+            out.append(node)
+    return out
+
+
+def order_tests(
+    nodes: list[str], durations: Mapping[str, float], killers: list[str], focused: Iterable[str] = (),
+    general_killers: Iterable[str] = (),
+) -> list[str]:
+    """Tests that killed a mutant of the same function first (most recent first), then the tests
+    named for the mutated functions, then those that killed other mutants of the contract, each
+    group fastest first except the killers; then the rest, fastest first -- so that a killed mutant
+    stops as early as possible."""
     chosen = set(nodes)
-    first = []
-    for node in killers:
-        if node in chosen and node not in first:
-            first.append(node)
-    placed = set(first)
-    rest = sorted((n for n in nodes if n not in placed), key=lambda n: (durations.get(n, 1.0), n))
-    return first + rest
+    out: list[str] = []
+    placed: set[str] = set()
+
+    def add(group: Iterable[str], by_speed: bool) -> None:
+        group = [n for n in dict.fromkeys(group) if n in chosen and n not in placed]
+        if by_speed:
+            group.sort(key=lambda n: (durations.get(n, 1.0), n))
+        out.extend(group)
+        placed.update(group)
+
+    add(killers, False)
+    add(focused, True)
+    add(general_killers, False)
+    add(nodes, True)
+    return out

@@ -1,4 +1,6 @@
-"""The mutant generator of tools/mutate.py, on small Vyper snippets and on the real contracts.
+"""The pure parts of the mutation engine (tools/mutate.py, tools/mutation_map.py,
+tools/mutation_compile.py): mutant generation, the static call graph and test selection, test
+ordering, bytecode dedupe, score and report -- on small Vyper snippets and on the real contracts.
 
 Pure Python: no chain, no compiler. The module is loaded from its file so that the test does not
 depend on the project root being on sys.path.
@@ -198,25 +200,6 @@ def test_score__equivalents_invalid_and_errors_left_out():
     assert summary["survivors"] == 1 and summary["equivalent"] == 1
 
 
-def test_failing_tests__junit_classes_and_collection_errors(tmp_path):
-    (tmp_path / "tests" / "unit").mkdir(parents=True)
-    (tmp_path / "tests" / "unit" / "test_a.py").write_text("")
-    junit = tmp_path / "r.xml"
-    junit.write_text(
-        '<testsuites><testsuite>'
-        '<testcase classname="tests.unit.test_a" name="test_ok"/>'
-        '<testcase classname="tests.unit.test_a" name="test_bad[eth]"><failure/></testcase>'
-        '<testcase classname="tests.unit.test_a.TestMachine" name="runTest"><error/></testcase>'
-        '<testcase classname="" name="tests.unit.test_b"><error/></testcase>'
-        "</testsuite></testsuites>"
-    )
-    assert mutate._failing_tests(junit, tmp_path) == [
-        "tests/unit/test_a.py::test_bad[eth]",
-        "tests/unit/test_a.py::TestMachine::runTest",
-        "tests/unit/test_b.py",
-    ]
-
-
 def test_select__sample_is_seeded_and_filters_compose():
     args = mutate.parse_args(["--sample", "10", "--seed", "3", "--contract", "PartRegistry"])
     first = [m.id for m in mutate.select(args)]
@@ -235,13 +218,20 @@ def test_reports__written_then_rerendered_with_new_equivalents(tmp_path):
     R = mutate.Result
     results = [R("F.vy:15:cmp", "killed", 3.0, "FAILED t::x"), R("F.vy:6:const", "survived", 9.0), R("F.vy:20:log", "invalid", 1.0)]
     meta = {
-        "date": "today", "commit": "abc", "command": "`x`", "profile": "dev", "jobs": 2, "timeout": 60,
-        "selection": "3 of 17", "suites": {"F": ["tests/unit"]}, "deselected": {}, "wall_seconds": 12.0,
+        "date": "today", "commit": "abc", "command": "`x`", "profile": "mutate", "jobs": 2, "cpus": 2,
+        "selection": "3 of 17", "selected": 3, "wall_seconds": 12.0, "load": "2.0 mean",
+        "codegen": {"F": "fast"}, "map": "built in this run (5 s, 9 tests)",
+        "timing": {"compile_cpu": 120.0, "test": 60.0, "map": 30.0, "worker_start": 20.0, "worker_starts": 2},
+        "left_out": {"tests/x.py::test_gas": "asserts the escrow's absolute gas (fast codegen)"},
     }
     md, js = tmp_path / "m.md", tmp_path / "m.json"
     first = mutate.write_reports(results, mutants, {}, meta, md, js)
     assert (first["detected"], first["denominator"], first["survivors"]) == (1, 2, 1)
-    assert "### `F.vy:6:const`" in md.read_text()
+    text = md.read_text()
+    assert "### `F.vy:6:const`" in text
+    assert "wall time: **0.2 min** on 2 cores; load average during the run 2.0 mean" in text
+    assert "compile 2.0 CPU-min" in text and "tests 1.0 worker-min" in text
+    assert "F: fast" in text and "`tests/x.py::test_gas` -- asserts the escrow's absolute gas" in text
     assert "+LIMIT: constant(uint256) = 10_001" in md.read_text()
 
     again = mutate.rerender(md, js, {"F.vy:6:const": "limit never reached"})
@@ -249,3 +239,165 @@ def test_reports__written_then_rerendered_with_new_equivalents(tmp_path):
     assert (again["detected"], again["denominator"], again["survivors"], again["equivalent"]) == (1, 1, 0, 1)
     text = md.read_text()
     assert "## Survivors (0)" in text and "limit never reached" in text
+
+
+# ---------------------------------------------------------------- engine: map, selection, dedupe
+
+mutation_map = mutate.mutation_map
+mutation_compile = mutate.mutation_compile
+
+GRAPH = '''# pragma version ~=0.4.3
+LIMIT: constant(uint256) = 10
+DOUBLE: constant(uint256) = LIMIT * 2
+FEE: public(constant(uint256)) = 3
+owner: public(address)
+
+struct Pair:
+    a: uint256
+
+
+@deploy
+def __init__():
+    self.owner = msg.sender
+
+
+@external
+def top(a: uint256) -> uint256:
+    return self._mid(a)
+
+
+@external
+def other(
+    a: uint256,
+) -> uint256:
+    assert a < DOUBLE, "other: big"
+    return a
+
+
+@external
+def ask(r: address) -> bool:
+    return staticcall registry.is_ok(r)
+
+
+@internal
+def _mid(a: uint256) -> uint256:
+    return self._leaf(a) + 1
+
+
+@internal
+def _leaf(a: uint256) -> uint256:
+    return a * FEE
+'''
+
+
+def graph_module():
+    return mutation_map.parse_module(mutate.code_mask(GRAPH))
+
+
+def line_of(text: str) -> int:
+    return next(k for k, line in enumerate(GRAPH.split("\n"), 1) if text in line)
+
+
+def test_parse_module__functions_span_their_decorators_and_multi_line_signatures():
+    module = graph_module()
+    assert set(module.functions) == {"__init__", "top", "other", "ask", "_mid", "_leaf"}
+    other = module.functions["other"]
+    assert other.first == line_of("def other") - 1  # the @external line
+    assert other.last == line_of("return a")
+    assert module.function_at(line_of('assert a < DOUBLE')).name == "other"
+    assert module.functions["_mid"].calls == {"_leaf"}
+    assert module.functions["ask"].ext_calls == {("registry", "is_ok")}
+    assert {n for n, f in module.functions.items() if f.entry} == {"__init__", "top", "other", "ask"}
+    assert module.declaration_at(line_of("DOUBLE: constant")) == "DOUBLE"
+
+
+def test_affected_entries__helpers_reach_their_externals_and_constants_their_users():
+    module = graph_module()
+    assert mutation_map.affected_entries(module, line_of("return a * FEE")) == {"top"}  # _leaf <- _mid <- top
+    assert mutation_map.affected_entries(module, line_of("return self._leaf(a) + 1")) == {"top"}
+    assert mutation_map.affected_entries(module, line_of("self.owner = msg.sender")) == {"__init__"}
+    # LIMIT is used only through DOUBLE, which `other` names
+    assert mutation_map.affected_entries(module, line_of("LIMIT: constant")) == {"other"}
+    # a public constant: its users and its getter
+    assert mutation_map.affected_entries(module, line_of("FEE: public")) == {"top", "FEE"}
+    # storage and structs: unknown, every test of the contract
+    assert mutation_map.affected_entries(module, line_of("owner: public")) is None
+    assert mutation_map.affected_entries(module, line_of("struct Pair")) is None
+
+
+def test_cross_entries__callee_method_selects_the_callers_externals():
+    module = graph_module()
+    assert mutation_map.cross_entries(module, "registry", {"is_ok"}) == {"ask"}
+    assert mutation_map.cross_entries(module, "registry", {"other_method"}) == set()
+
+
+def test_wanted_pairs__registry_mutant_selects_escrow_entries_that_call_it():
+    modules = {c: mutation_map.parse_module(mutate.code_mask((ROOT / p).read_text())) for c, p in mutate.CONTRACTS.items()}
+    registry = [m for m in mutate.all_mutants(["PartRegistry"])]
+    # a mutant inside is_certified reaches the registry's getter and the escrow functions that ask it
+    source = (ROOT / mutate.CONTRACTS["PartRegistry"]).read_text().split("\n")
+    inside = [m for m in registry if modules["PartRegistry"].function_at(m.line) is not None
+              and modules["PartRegistry"].function_at(m.line).name == "is_certified"]
+    assert inside, "is_certified has mutants"
+    wanted = mutate.wanted_pairs(modules, inside[0])
+    assert ("PartRegistry", "is_certified") in wanted
+    assert any(c == "OrderEscrow" for c, _ in wanted), wanted
+    assert source  # the file was read
+    # every generated mutant maps to something: a function, a constant or (None) the whole contract
+    for m in mutate.all_mutants():
+        pairs = mutate.wanted_pairs(modules, m)
+        assert pairs is None or pairs, m.id
+
+
+def test_select_tests__pairs_or_whole_contract():
+    calls = {
+        "t::a": [["OrderEscrow", "ship"], ["PartRegistry", "__init__"]],
+        "t::b": [["OrderEscrow", "claim"]],
+        "t::c": [["PartRegistry", "certify"]],
+    }
+    assert mutation_map.select_tests(calls, {("OrderEscrow", "ship")}, "OrderEscrow") == ["t::a"]
+    assert mutation_map.select_tests(calls, {("PartRegistry", "certify"), ("OrderEscrow", "claim")}, "PartRegistry") == ["t::b", "t::c"]
+    assert mutation_map.select_tests(calls, None, "PartRegistry") == ["t::a", "t::c"]
+    assert mutation_map.select_tests(calls, set(), "OrderEscrow") == []
+
+
+def test_order_tests__killers_first_then_fastest():
+    nodes = ["a", "b", "c", "d"]
+    durations = {"a": 3.0, "b": 0.5, "c": 1.0, "d": 0.1}
+    assert mutation_map.order_tests(nodes, durations, []) == ["d", "b", "c", "a"]
+    # killers keep their order, unknown killers (not selected) are ignored, no repeats
+    assert mutation_map.order_tests(nodes, durations, ["c", "zz", "a", "c"]) == ["c", "a", "d", "b"]
+
+
+def test_dedupe__identical_same_and_new():
+    seen: dict[str, str] = {}
+    assert mutate.dedupe("m1", "k0", "k0", seen) == ("identical", "")
+    assert mutate.dedupe("m2", "k1", "k0", seen) == ("run", "")
+    assert mutate.dedupe("m3", "k2", "k0", seen) == ("run", "")
+    assert mutate.dedupe("m4", "k1", "k0", seen) == ("same", "m2")
+    assert seen == {"k1": "m2", "k2": "m3"}
+
+
+def test_code_key__ignores_the_metadata_trailer_only():
+    body = bytes.fromhex("6080604052") + b"\x11" * 40
+    trailer_a = bytes.fromhex("a165767970657283000403") + b"\x00\x0b"
+    trailer_b = bytes.fromhex("a165767970657283000404") + b"\x00\x0b"
+    assert mutation_compile.strip_metadata(body + trailer_a) == body
+    assert mutation_compile.code_key("0x" + (body + trailer_a).hex()) == mutation_compile.code_key((body + trailer_b).hex())
+    assert mutation_compile.code_key((body + trailer_a).hex()) != mutation_compile.code_key((body[:-1] + b"\x12" + trailer_a).hex())
+
+
+def test_fast_source__blanks_codegen_pragmas_keeps_lines():
+    source = (ROOT / mutate.CONTRACTS["OrderEscrow"]).read_text()
+    fast = mutation_compile.fast_source(source)
+    assert fast.count("\n") == source.count("\n")
+    assert "# pragma experimental-codegen" in source and "pragma experimental-codegen" not in fast
+    assert "pragma optimize" not in fast and "# pragma nonreentrancy on" in fast
+    assert mutate.codegen_for("OrderEscrow", "auto") == "fast" and mutate.codegen_for("PartRegistry", "auto") == "shipped"
+    assert mutate.codegen_for("PartRegistry", "fast") == "fast"
+
+
+def test_score__identical_bytecode_left_out_like_equivalents():
+    R = mutate.Result
+    summary = mutate.score([R("a", "killed", 1), R("b", "identical", 0), R("c", "survived", 1)], {})
+    assert (summary["detected"], summary["denominator"], summary["survivors"]) == (1, 2, 1)
