@@ -5,6 +5,13 @@ file per network that every later tool reads (``ape run roles``, ``ape run parts
 the demo)::
 
     deployments/<ecosystem>-<network>.json      e.g. deployments/ethereum-sepolia.json
+    deployments/<ecosystem>-custom-<chain id>.json  a node reached by bare URI (``--network http://…``)
+
+A node reached by bare URI is Ape's network ``custom`` whatever node it is, so its record is keyed
+by the node's chain id too: two standalone nodes (chain ids 31337 and 31338) keep two records.
+Records written before that key (``ethereum-custom.json``) are still read when their chain id is
+the node's. Name a node for good with a custom network in ``ape-config.yaml`` (its record is then
+``<ecosystem>-<name>.json``).
 
 The directory is ``<project>/deployments`` unless the ``FACTORYCHAIN_DEPLOYMENTS`` environment
 variable names another one (tests and rehearsals point it at a temporary folder). The chain id
@@ -38,6 +45,10 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import is_address, keccak, to_checksum_address
 
 from .errors import FactoryChainError
+from .explorer import guard_etherscan_chain_list
+
+# ape-etherscan must not turn every explorer lookup into a crash when its chain list is unreachable.
+guard_etherscan_chain_list()
 
 if TYPE_CHECKING:
     from ape.api import AccountAPI
@@ -59,6 +70,7 @@ __all__ = [
     "deployment_file",
     "deployments_dir",
     "load_deployment",
+    "network_record",
     "parse_role",
     "read_deployment",
     "role_holders",
@@ -99,6 +111,10 @@ MAX_ARBITRATION_TIMEOUT = 365 * 86_400
 # Networks whose chain dies with the process that started it: a record left behind by an
 # earlier run is stale rather than wrong, and is replaced instead of refused.
 _EPHEMERAL_NETWORKS = frozenset({"local"})
+#: Ape's name for a network given only as a URI (``--network http://127.0.0.1:8545``).
+AD_HOC_NETWORK = "custom"
+#: Providers that start their own chain for one command (it vanishes when the command ends).
+_PROCESS_PROVIDERS = frozenset({"foundry", "test"})
 
 
 class DeploymentError(FactoryChainError):
@@ -234,10 +250,44 @@ def deployments_dir(project_root: str | os.PathLike[str] | None = None) -> Path:
     return Path(project_root if project_root is not None else Path.cwd()) / "deployments"
 
 
-def deployment_file(ecosystem: str, network: str, directory: str | os.PathLike[str] | None = None) -> Path:
-    """The record's path for a network: ``<dir>/<ecosystem>-<network>.json``."""
-    safe = "-".join(part.replace(":", "_").replace("/", "_") for part in (ecosystem, network))
+def deployment_file(
+    ecosystem: str,
+    network: str,
+    directory: str | os.PathLike[str] | None = None,
+    chain_id: int | None = None,
+) -> Path:
+    """The record's path for a network: ``<dir>/<ecosystem>-<network>.json``.
+
+    For Ape's ad-hoc network ``custom`` (a node reached by bare URI) with ``chain_id`` given:
+    ``<dir>/<ecosystem>-custom-<chain_id>.json``, one record per node chain.
+    """
+    parts = [ecosystem, network]
+    if network == AD_HOC_NETWORK and chain_id is not None:
+        parts.append(str(int(chain_id)))
+    safe = "-".join(part.replace(":", "_").replace("/", "_") for part in parts)
     return Path(directory if directory is not None else deployments_dir()) / f"{safe}.json"
+
+
+def network_record(
+    ecosystem: str, network: str, chain_id: int, directory: str | os.PathLike[str] | None = None
+) -> Path:
+    """The record file for the connected node: the chain-keyed one, or a pre-key record of the same chain.
+
+    Only the ad-hoc ``custom`` network has two candidates: ``<ecosystem>-custom-<chain id>.json``
+    and, from before records were keyed by chain id, ``<ecosystem>-custom.json`` — read (and
+    updated in place) only when its chain id is the node's.
+    """
+    keyed = deployment_file(ecosystem, network, directory, chain_id)
+    if network != AD_HOC_NETWORK or keyed.is_file():
+        return keyed
+    legacy = deployment_file(ecosystem, network, directory)
+    if legacy.is_file():
+        try:
+            if read_deployment(legacy).chain_id == chain_id:
+                return legacy
+        except DeploymentError:
+            pass
+    return keyed
 
 
 def read_deployment(path: str | os.PathLike[str]) -> Deployment:
@@ -322,7 +372,30 @@ def _connected_network() -> tuple[str, str, int]:
     if provider is None or not provider.is_connected:
         raise DeploymentError("not connected to a network; pass --network")
     network = provider.network
-    return network.ecosystem.name, network.name, int(provider.chain_id)
+    return network.ecosystem.name, network.name, _node_chain_id(provider)
+
+
+def _node_chain_id(provider: Any) -> int:
+    """The chain id the node reports now (Ape caches one per network *name*, wrong for ``custom``).
+
+    On ``<ecosystem>:local:node`` (a standalone node) Ape signs with the chain id of its config
+    (1337 unless set), which Anvil (31337) rejects only at the first transaction: refuse first.
+    """
+    name = provider.network.name
+    if name == AD_HOC_NETWORK or (name == "local" and getattr(provider, "name", "") == "node"):
+        try:
+            answer = provider.make_request("eth_chainId", [])
+            reported = int(answer, 16) if isinstance(answer, str) else int(answer)
+        except Exception:  # noqa: BLE001 - fall back to Ape's value below
+            return int(provider.chain_id)
+        if name == "local" and reported != int(provider.chain_id):
+            ecosystem = provider.network.ecosystem.name
+            raise DeploymentError(
+                f"the node reports chain id {reported}, but Ape signs for {ecosystem}:local:node with chain id "
+                f"{provider.chain_id}: set `node: {{{ecosystem}: {{local: {{chain_id: {reported}}}}}}}` in ape-config.yaml"
+            )
+        return reported
+    return int(provider.chain_id)
 
 
 def check_deployment(deployment: Deployment) -> None:
@@ -372,14 +445,11 @@ def load_deployment(
     registry; raises :class:`DeploymentError` with one line naming the file otherwise.
     """
     if path is None:
-        ecosystem, network, _ = _connected_network()
+        ecosystem, network, chain_id = _connected_network()
         root = project.path if project is not None else None
-        path = deployment_file(ecosystem, network, deployments_dir(root))
+        path = network_record(ecosystem, network, chain_id, deployments_dir(root))
         if not Path(path).is_file():
-            raise DeploymentError(
-                f"no deployment recorded for {ecosystem}:{network} ({path}); "
-                f"run `ape run deploy --network {ecosystem}:{network}` first"
-            )
+            raise DeploymentError(_no_record_message(ecosystem, network, chain_id, Path(path)))
     deployment = read_deployment(path)
     if check:
         check_deployment(deployment)
@@ -392,6 +462,34 @@ def load_deployment(
                     f"not the recorded {deployment.registry}"
                 )
     return deployment
+
+
+def _no_record_message(ecosystem: str, network: str, chain_id: int, path: Path) -> str:
+    from ape.utils.basemodel import ManagerAccessMixin
+
+    provider = ManagerAccessMixin.network_manager.active_provider
+    provider_name = getattr(provider, "name", "")
+    if network == "local" and provider_name in _PROCESS_PROVIDERS:
+        # `--network ethereum:local` starts a chain that ends with the command: never suggest deploying there.
+        return (
+            f"no deployment recorded for {ecosystem}:{network} ({path}); this chain is started for one command "
+            f"and gone after it: start a standalone node (`anvil`) and use --network {ecosystem}:local:node, "
+            "or a live network (docs/operations.md, Standalone node)"
+        )
+    if network == AD_HOC_NETWORK:
+        legacy = deployment_file(ecosystem, network, path.parent)
+        other = ""
+        if legacy.is_file():
+            try:
+                other = f"; {legacy} is for chain id {read_deployment(legacy).chain_id}"
+            except DeploymentError:
+                other = ""
+        return (
+            f"no deployment recorded for {ecosystem}:{network} chain id {chain_id} ({path}){other}; "
+            "run `ape run deploy` with the same --network first"
+        )
+    choice = f"{ecosystem}:{network}" + (f":{provider_name}" if network == "local" and provider_name else "")
+    return f"no deployment recorded for {ecosystem}:{network} ({path}); run `ape run deploy --network {choice}` first"
 
 
 def role_holders(contract: ContractInstance, start_block: int) -> dict[str, list[str]]:
@@ -471,7 +569,7 @@ def deploy_suite(
             pending_unlock.pop()()
 
     ecosystem, network, chain_id = _connected_network()
-    target = Path(path) if path is not None else deployment_file(ecosystem, network, deployments_dir(project.path))
+    target = Path(path) if path is not None else network_record(ecosystem, network, chain_id, deployments_dir(project.path))
     sender = _address(deployer)
     wanted_admin = _address(admin) if admin is not None else None
     grants = {

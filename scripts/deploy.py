@@ -3,7 +3,11 @@
     ape run deploy --network ethereum:sepolia:node --account deployer \\
         --admin 0xOps... --manufacturer 0xOem... --certifier 0xQa... --arbiter 0xArb...
 
-Writes deployments/<ecosystem>-<network>.json (or --out). See docs/operations.md.
+    ape run deploy --network base:sepolia:node --account deployer --publish   # an L2, verified
+
+Writes deployments/<ecosystem>-<network>.json (or --out; a node reached by bare URI:
+<ecosystem>-custom-<chain id>.json). A live network without a node URI stops in one line before
+anything connects: FactoryChain never falls back to public RPC endpoints. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import account_option
 
 from factorychain.deployment import deploy_suite
+from factorychain.networks import NodeCommand
 from scripts._common import autosign_option, enable_autosign, one_line_errors, parse_duration, resolve_address
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Deploy the FactoryChain contracts and grant roles")
+@click.command(cls=NodeCommand, short_help="Deploy the FactoryChain contracts and grant roles")
 @account_option()
 @click.option("--admin", default=None, metavar="ADDRESS", help="Final admin of both contracts (default: the deployer).")
 @click.option("--manufacturer", "manufacturers", multiple=True, metavar="ADDRESS", help="Grant MANUFACTURER_ROLE (repeatable).")
@@ -27,6 +32,12 @@ from scripts._common import autosign_option, enable_autosign, one_line_errors, p
 @click.option("--arbitration-timeout", default=None, metavar="DURATION", help="Seconds, or e.g. 12h / 30d (default 30d).")
 @click.option("--fresh", is_flag=True, help="Deploy new contracts even if this network already has a deployment.")
 @click.option("--out", default=None, metavar="FILE", help="Deployment file (default deployments/<ecosystem>-<network>.json).")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Verify PartRegistry, OrderEscrow and DataAnchor on the network's Etherscan explorer "
+    "(needs ETHERSCAN_API_KEY; without it, says so and deploys anyway).",
+)
 @autosign_option()
 @one_line_errors
 def cli(
@@ -39,6 +50,7 @@ def cli(
     arbitration_timeout: str | None,
     fresh: bool,
     out: str | None,
+    publish: bool,
     autosign: bool,
 ) -> None:
     """Deploy PartRegistry and OrderEscrow (or reuse the recorded ones) and grant the requested roles."""
@@ -73,3 +85,16 @@ def cli(
         f"admin {deployment.admin}; "
         f"{len(result.transactions)} transaction(s) sent; record: {deployment.path}"
     )
+    if publish:
+        _publish(deployment, project, provider)
+
+
+def _publish(deployment: Any, project: Any, provider: Any) -> None:
+    """Explorer verification after the deployment is recorded: a skip or a refusal is one line."""
+    from factorychain.explorer import publish_deployment, skip_reason
+
+    if reason := skip_reason(provider.network):
+        click.echo(reason)
+        return
+    urls = publish_deployment(deployment, project, echo=click.echo)
+    click.echo(f"Verified {len(urls)} contract(s) on the explorer")

@@ -2,6 +2,7 @@
 
     python -m tools.rehearsal            (or: make rehearsal)
     python -m tools.rehearsal --keep     keep the temporary folder (node config, keystore, records)
+    python -m tools.rehearsal --ecosystem base    the same on an OP-stack node, as to Base Sepolia
 
 No public network is reachable from CI, so this starts its own Anvil node (``--chain-id 31415``,
 a chain id no Ape plugin knows) as a separate process and drives it only through the commands an
@@ -20,6 +21,13 @@ operator would type:
 5. ``ape console`` with the project's console extras: the contracts, the record and the roles
    granted must be in scope;
 6. the node is stopped and the temporary folder removed.
+
+``--ecosystem base`` (CI runs both) does the same on an L2: Anvil in OP-stack mode
+(``--network optimism``, chain id 31417) declared as the custom network ``base:rehearsal`` of
+ape-base's ecosystem, the deployer funded by an L1->L2 *deposit transaction* (OP-stack type
+0x7e, ETH minted on the L2, as the Base bridge does) instead of a transfer, and the console
+checks that Ape decodes that deposit through the Base ecosystem (ape-optimism's
+``SystemTransaction``, type 126) and reads its deposit receipt.
 
 Records go to the temporary folder (``FACTORYCHAIN_DEPLOYMENTS``), never to the repository's
 ``deployments/``. ``tests/integration/test_rehearsal.py`` runs :func:`rehearse` too.
@@ -50,6 +58,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHAIN_ID = 31415
 NETWORK = "ethereum:rehearsal:node"
 RECORD_NAME = "ethereum-rehearsal.json"
+#: Per ecosystem: (chain id, extra Anvil arguments). Base is an OP-stack chain: Anvil's optimism mode.
+ECOSYSTEMS: dict[str, tuple[int, tuple[str, ...]]] = {
+    "ethereum": (CHAIN_ID, ()),
+    "base": (31417, ("--network", "optimism")),
+}
+#: OP-stack deposit transaction type (L1 -> L2), as ape-optimism names it: SystemTransaction.
+DEPOSIT_TX_TYPE = 0x7E
 ALIAS = "deployer"
 # Only protects a throw-away key on a throw-away chain.
 PASSPHRASE = "rehearsal-passphrase"
@@ -93,10 +108,18 @@ class Report:
     record_path: Path | None = None
     first_deploy: CommandResult | None = None
     first_record: dict[str, Any] = field(default_factory=dict)
+    #: The deployer's nonce before the first deploy (1 on Base: the funding deposit was its transaction).
+    nonce_before_first: int = -1
     nonce_after_first: int = -1
     second_deploy: CommandResult | None = None
     second_record: dict[str, Any] = field(default_factory=dict)
     nonce_after_second: int = -1
+    ecosystem: str = "ethereum"
+    chain_id: int = CHAIN_ID
+    network: str = NETWORK
+    record_name: str = RECORD_NAME
+    deposit_tx: str = ""
+    deposit_block: int = -1
     wrong_chain: CommandResult | None = None
     missing_code: CommandResult | None = None
     console: CommandResult | None = None
@@ -120,8 +143,9 @@ def tool_path() -> str:
 class AnvilNode:
     """A standalone Anvil process: started here, stopped here, reached only over JSON-RPC."""
 
-    def __init__(self, chain_id: int = CHAIN_ID, port: int | None = None) -> None:
+    def __init__(self, chain_id: int = CHAIN_ID, port: int | None = None, extra_args: Sequence[str] = ()) -> None:
         self.chain_id = chain_id
+        self.extra_args = tuple(extra_args)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -131,7 +155,7 @@ class AnvilNode:
         if anvil is None:
             raise RehearsalFailure("anvil not found; run `make setup` (it installs Anvil from npm)")
         self.process = subprocess.Popen(
-            [anvil, "--port", str(self.port), "--chain-id", str(self.chain_id), "--silent"],
+            [anvil, "--port", str(self.port), "--chain-id", str(self.chain_id), "--silent", *self.extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -201,6 +225,31 @@ class AnvilNode:
             time.sleep(0.05)
         raise RehearsalFailure(f"funding transaction {tx_hash} was not mined")
 
+    def deposit(self, to: str, value: int) -> tuple[str, int]:
+        """An OP-stack deposit (type 0x7e) minting ``value`` wei to ``to``: ``(tx hash, block)``.
+
+        What the L1 bridge does on Base; only a node in optimism mode accepts it.
+        """
+        tx = {
+            "from": to,
+            "to": to,
+            "value": hex(value),
+            "mint": hex(value),
+            "gas": hex(21_000),
+            "type": hex(DEPOSIT_TX_TYPE),
+            "sourceHash": "0x" + os.urandom(32).hex(),
+            "isSystemTx": False,
+        }
+        tx_hash = self.rpc("eth_sendTransaction", [tx])
+        for _ in range(100):
+            receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+            if receipt is not None:
+                if int(receipt["status"], 16) != 1 or int(receipt["type"], 16) != DEPOSIT_TX_TYPE:
+                    raise RehearsalFailure(f"deposit transaction {tx_hash} failed: {receipt}")
+                return tx_hash, int(receipt["blockNumber"], 16)
+            time.sleep(0.05)
+        raise RehearsalFailure(f"deposit transaction {tx_hash} was not mined")
+
 
 def dev_key(index: int) -> bytes:
     """Anvil's well-known dev key number ``index`` (its default mnemonic, path m/44'/60'/0'/0/i)."""
@@ -208,7 +257,9 @@ def dev_key(index: int) -> bytes:
     return bytes(Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key)
 
 
-def write_ape_data_folder(data_folder: Path, rpc_url: str, private_key: bytes) -> str:
+def write_ape_data_folder(
+    data_folder: Path, rpc_url: str, private_key: bytes, ecosystem: str = "ethereum", chain_id: int = CHAIN_ID
+) -> str:
     """The operator's side of the setup: network config and an imported, encrypted account."""
     (data_folder / "accounts").mkdir(parents=True, exist_ok=True)
     (data_folder / "ape-config.yaml").write_text(
@@ -216,11 +267,11 @@ def write_ape_data_folder(data_folder: Path, rpc_url: str, private_key: bytes) -
         "networks:\n"
         "  custom:\n"
         "    - name: rehearsal\n"
-        f"      chain_id: {CHAIN_ID}\n"
-        "      ecosystem: ethereum\n"
+        f"      chain_id: {chain_id}\n"
+        f"      ecosystem: {ecosystem}\n"
         "      default_provider: node\n"
         "node:\n"
-        "  ethereum:\n"
+        f"  {ecosystem}:\n"
         "    rehearsal:\n"
         f"      uri: {rpc_url}\n",
         encoding="utf-8",
@@ -294,29 +345,53 @@ CONSOLE_PROBE = (
     "'v2_helpers': all(map(callable, (agreement_terms, payee_shares, sign_lot_receipt, preview_lot_payout)))}))"
 )
 
+# On an OP-stack node: how Ape, through the network's ecosystem plugin, sees the deposit that funded the deployer.
+DEPOSIT_PROBE = (
+    "import json; from ape import chain, networks; _e = networks.provider.network.ecosystem; "
+    "_b = chain.blocks[{block}]; _t = [t for t in _b.transactions if t.txn_hash.hex().lower().removeprefix('0x') == '{tx}'.removeprefix('0x')]; "
+    "_r = chain.provider.get_receipt('{tx}'); "
+    "print('DEPOSIT ' + json.dumps({{'ecosystem_class': type(_e).__name__, "
+    "'ecosystem_bases': [c.__name__ for c in type(_e).__mro__], "
+    "'tx_class': type(_t[0]).__name__ if _t else None, 'tx_type': int(_t[0].type) if _t else None, "
+    "'receipt_type': int(getattr(_r, 'type', -1) or -1) if getattr(_r, 'type', None) is not None else None, "
+    "'receipt_status': int(_r.status)}}))"
+)
 
-def rehearse(workdir: Path, echo: Callable[[str], None] = lambda _line: None) -> Report:
-    """Run every step against a fresh node; raise :class:`RehearsalFailure` at the first failed check."""
+
+def rehearse(workdir: Path, echo: Callable[[str], None] = lambda _line: None, ecosystem: str = "ethereum") -> Report:
+    """Run every step against a fresh node; raise :class:`RehearsalFailure` at the first failed check.
+
+    ``ecosystem``: ``ethereum`` (a plain Anvil) or ``base`` (Anvil in OP-stack mode, ape-base's ecosystem).
+    """
+    if ecosystem not in ECOSYSTEMS:
+        raise RehearsalFailure(f"no rehearsal for ecosystem {ecosystem!r}; choose one of {', '.join(ECOSYSTEMS)}")
     started = time.monotonic()
-    report = Report(workdir=workdir)
+    chain_id, anvil_args = ECOSYSTEMS[ecosystem]
+    network = f"{ecosystem}:rehearsal:node"
+    record_name = f"{ecosystem}-rehearsal.json"
+    report = Report(workdir=workdir, ecosystem=ecosystem, chain_id=chain_id, network=network, record_name=record_name)
     data_folder = workdir / "ape-data"
     deployments = workdir / "deployments"
-    node = AnvilNode()
+    node = AnvilNode(chain_id=chain_id, extra_args=anvil_args)
     try:
-        echo(f"[1/6] Starting a standalone Anvil node (chain id {CHAIN_ID})")
+        echo(f"[1/6] Starting a standalone Anvil node (chain id {chain_id}{', OP-stack mode' if anvil_args else ''})")
         node.start()
         report.rpc_url = node.url
         deployer_key = os.urandom(32)
-        report.deployer = write_ape_data_folder(data_folder, node.url, deployer_key)
-        node.fund(dev_key(0), report.deployer, FUNDING_WEI)
+        report.deployer = write_ape_data_folder(data_folder, node.url, deployer_key, ecosystem, chain_id)
+        if ecosystem == "base":
+            report.deposit_tx, report.deposit_block = node.deposit(report.deployer, FUNDING_WEI)
+        else:
+            node.fund(dev_key(0), report.deployer, FUNDING_WEI)
         report.actors = {
             name: Account.from_key(dev_key(index)).address
             for index, name in ((1, "oem"), (2, "qa"), (3, "arbiter"), (4, "ops"))
         }
-        echo(f"      node {node.url}; keystore account '{ALIAS}' = {report.deployer}, funded with 10 ETH")
+        how = "by an L1->L2 deposit (type 0x7e)" if report.deposit_tx else "with 10 ETH"
+        echo(f"      node {node.url}; keystore account '{ALIAS}' = {report.deployer}, funded {how}")
         operator = Operator(data_folder, deployments)
         deploy_args = (
-            "run", "deploy", "--network", NETWORK, "--account", ALIAS, "--autosign",
+            "run", "deploy", "--network", network, "--account", ALIAS, "--autosign",
             "--admin", report.actors["ops"],
             "--manufacturer", report.actors["oem"],
             "--certifier", report.actors["qa"],
@@ -324,20 +399,21 @@ def rehearse(workdir: Path, echo: Callable[[str], None] = lambda _line: None) ->
             "--arbitration-timeout", "14d",
         )  # fmt: skip
 
-        echo(f"[2/6] ape run deploy --network {NETWORK} --account {ALIAS} ...")
+        echo(f"[2/6] ape run deploy --network {network} --account {ALIAS} ...")
+        report.nonce_before_first = node.nonce(report.deployer)
         report.first_deploy = first = operator.run(*deploy_args)
         _check(first.returncode == 0, "first deploy failed", first)
-        report.record_path = deployments / RECORD_NAME
+        report.record_path = deployments / record_name
         _check(report.record_path.is_file(), f"first deploy wrote no {report.record_path}", first)
         report.first_record = json.loads(report.record_path.read_text(encoding="utf-8"))
-        _check(report.first_record["chain_id"] == CHAIN_ID, "record has the wrong chain id", first)
+        _check(report.first_record["chain_id"] == chain_id, "record has the wrong chain id", first)
         report.nonce_after_first = node.nonce(report.deployer)
         for name in ("registry", "escrow"):
             report.code_sizes[name] = node.code_size(report.first_record[name])
             _check(report.code_sizes[name] > 0, f"no code at the recorded {name}", first)
         echo(
             f"      PartRegistry {report.first_record['registry']}, OrderEscrow {report.first_record['escrow']} "
-            f"({report.nonce_after_first} transactions, {first.seconds:.1f} s)"
+            f"({report.nonce_after_first - report.nonce_before_first} transactions, {first.seconds:.1f} s)"
         )
 
         echo("[3/6] Same command again: must reuse the deployment")
@@ -356,10 +432,12 @@ def rehearse(workdir: Path, echo: Callable[[str], None] = lambda _line: None) ->
         probe = CONSOLE_PROBE
         for name, address in {**report.actors, "deployer": report.deployer}.items():
             probe = probe.replace("{" + name + "}", address)
+        if report.deposit_tx:
+            probe += "; " + DEPOSIT_PROBE.format(block=report.deposit_block, tx=report.deposit_tx.lower())
         with ThreadPoolExecutor(max_workers=3) as pool:
             wrong_run = pool.submit(operator.run, *deploy_args, "--out", str(wrong))
             gone_run = pool.submit(operator.run, *deploy_args, "--out", str(gone))
-            console_run = pool.submit(operator.run, "console", "--network", NETWORK, "-c", probe)
+            console_run = pool.submit(operator.run, "console", "--network", network, "-c", probe)
             report.wrong_chain = wrong_run.result()
             report.missing_code = gone_run.result()
             report.console = console_run.result()
@@ -374,10 +452,20 @@ def rehearse(workdir: Path, echo: Callable[[str], None] = lambda _line: None) ->
         marker = [line for line in report.console.stdout.splitlines() if line.startswith("REHEARSAL ")]
         _check(report.console.returncode == 0 and len(marker) == 1, "console extras did not load", report.console)
         report.console_values = json.loads(marker[0][len("REHEARSAL ") :])
+        if report.deposit_tx:
+            deposit = [line for line in report.console.stdout.splitlines() if line.startswith("DEPOSIT ")]
+            _check(len(deposit) == 1, "console: the deposit probe printed nothing", report.console)
+            report.console_values["deposit"] = json.loads(deposit[0][len("DEPOSIT ") :])
+            seen = report.console_values["deposit"]
+            _check(
+                seen["tx_class"] == "SystemTransaction" and seen["tx_type"] == DEPOSIT_TX_TYPE,
+                f"console: the deposit decoded as {seen}",
+                report.console,
+            )
         expected = {
             "registry": report.first_record["registry"],
             "escrow": report.first_record["escrow"],
-            "chain_id": CHAIN_ID,
+            "chain_id": chain_id,
             "manufacturer": True,
             "certifier": True,
             "arbiter": True,
@@ -401,10 +489,11 @@ def rehearse(workdir: Path, echo: Callable[[str], None] = lambda _line: None) ->
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.rehearsal", description=__doc__.split("\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
+    parser.add_argument("--ecosystem", choices=sorted(ECOSYSTEMS), default="ethereum", help="ethereum (default) or base (OP-stack node)")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="factorychain-rehearsal-"))
     try:
-        report = rehearse(workdir, echo=print)
+        report = rehearse(workdir, echo=print, ecosystem=args.ecosystem)
     except RehearsalFailure as failure:
         print(f"REHEARSAL FAILED: {failure}", file=sys.stderr)
         return 1

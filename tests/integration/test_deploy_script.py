@@ -265,8 +265,10 @@ def test_load_deployment__recorded__checks_and_returns_record(project, admin, re
 
 
 def test_load_deployment__no_record__names_network_and_command(project, records):
-    with pytest.raises(DeploymentError, match=r"no deployment recorded for ethereum:local .*run `ape run deploy --network ethereum:local` first"):
+    # The test chain is started for one process: the line must not suggest deploying there (issue 11).
+    with pytest.raises(DeploymentError, match=r"no deployment recorded for ethereum:local .*started for one command and gone after it: start a standalone node \(`anvil`\) and use --network ethereum:local:node") as error:
         load_deployment(project=project)
+    assert "run `ape run deploy --network ethereum:local`" not in str(error.value) and "\n" not in str(error.value)
 
 
 def test_load_deployment__escrow_wired_elsewhere__refused(project, admin, records):
@@ -325,6 +327,10 @@ def test_read_deployment__bad_address__names_the_field(project, admin, records):
 def test_deployment_file__network_names__one_file_per_ecosystem_and_network(tmp_path):
     assert deployment_file("ethereum", "sepolia", tmp_path) == tmp_path / "ethereum-sepolia.json"
     assert deployment_file("arbitrum", "mainnet-fork", tmp_path) == tmp_path / "arbitrum-mainnet-fork.json"
+    assert deployment_file("base", "sepolia", tmp_path, chain_id=84532) == tmp_path / "base-sepolia.json"
+    # A node reached by bare URI is Ape's network `custom` whatever node it is: keyed by chain id.
+    assert deployment_file("ethereum", "custom", tmp_path, chain_id=31337) == tmp_path / "ethereum-custom-31337.json"
+    assert deployment_file("ethereum", "custom", tmp_path) == tmp_path / "ethereum-custom.json"
 
 
 @pytest.mark.parametrize(
@@ -487,7 +493,7 @@ def node_deployment(node, node_records) -> Deployment:
         result = CliRunner(mix_stderr=False).invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Deployed on ethereum:custom (chain id 31416)" in result.stdout
-    return read_deployment(node_records / "ethereum-custom.json")
+    return read_deployment(node_records / f"ethereum-custom-{NODE_CHAIN_ID}.json")
 
 
 def test_deploy_cli__first_run__records_the_node_chain_and_roles(node, node_deployment, accounts):
@@ -505,7 +511,7 @@ def test_deploy_cli__first_run__records_the_node_chain_and_roles(node, node_depl
 def test_deploy_cli__second_run__reuses_and_sends_nothing(ape_run, node, node_deployment, node_records):
     deployer = node_deployment.deployer
     nonce_before = node.nonce(deployer)
-    text_before = (node_records / "ethereum-custom.json").read_text()
+    text_before = (node_records / f"ethereum-custom-{NODE_CHAIN_ID}.json").read_text()
 
     result = ape_run("deploy", "--account", "TEST::0", "--manufacturer", "TEST::1", "--arbitration-timeout", "14d")
 
@@ -513,7 +519,7 @@ def test_deploy_cli__second_run__reuses_and_sends_nothing(ape_run, node, node_de
     assert f"Reusing PartRegistry at {node_deployment.registry}" in result.stdout
     assert "0 transaction(s) sent" in result.stdout
     assert node.nonce(deployer) == nonce_before
-    assert (node_records / "ethereum-custom.json").read_text() == text_before
+    assert (node_records / f"ethereum-custom-{NODE_CHAIN_ID}.json").read_text() == text_before
 
 
 def _tampered(node_deployment: Deployment, target: Path, **changes) -> str:
@@ -635,7 +641,7 @@ def test_roles_cli__bad_argument__one_line_error(ape_run, node_deployment, args,
 def test_roles_cli__no_record_for_network__one_line_error(ape_run, monkeypatch, tmp_path):
     monkeypatch.setenv(DEPLOYMENTS_ENV, str(tmp_path / "empty"))
 
-    _assert_one_line_error(ape_run("roles", "list"), "no deployment recorded for ethereum:custom")
+    _assert_one_line_error(ape_run("roles", "list"), f"no deployment recorded for ethereum:custom chain id {NODE_CHAIN_ID}")
 
 
 def test_roles_cli__missing_deployment_file__one_line_error(ape_run, tmp_path):

@@ -64,7 +64,7 @@ class Shell:
 
     @property
     def deployment(self) -> Deployment:
-        return read_deployment(self.folder / "deployments" / "ethereum-custom.json")
+        return read_deployment(self.folder / "deployments" / f"ethereum-custom-{self.node.chain_id}.json")
 
     def nonce(self, account: Any) -> int:
         return self.node.nonce(account.address)
