@@ -1,4 +1,4 @@
-# FactoryChain — every command a newcomer needs. Nothing is assumed installed but Python 3.11 and npm.
+# FactoryChain — every command a newcomer needs. Nothing is assumed installed but Python 3.11 or 3.12 and npm.
 #
 #   make demo    set up, then the whole story on a local Anvil chain
 #   make test    set up, then the whole test suite
@@ -6,7 +6,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.11 or 3.12 (the pinned toolchain installs and passes on both): `make setup PYTHON=python3.12`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
 VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 NODE_BIN := $(CURDIR)/node_modules/.bin
@@ -44,6 +45,8 @@ setup: $(PY_STAMP) $(NODE_STAMP)
 
 $(PY_STAMP): requirements.lock pyproject.toml
 	@echo "==> Python environment ($(PYTHON)) in $(VENV)"
+	@test -x $(BIN)/python || { $(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null \
+	  || { echo "FactoryChain needs Python 3.11 or 3.12 (got: $(PYTHON)); pass PYTHON=python3.12 (see README)"; exit 1; }; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(PIP) install -r requirements.lock $(PIP_FILTER)
 	@$(PIP) install --no-deps --no-build-isolation -e . $(PIP_FILTER)
