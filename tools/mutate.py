@@ -82,11 +82,16 @@ CONTRACTS = {
     "OrderEscrow": "contracts/OrderEscrow.vy",
     "DataAnchor": "contracts/DataAnchor.vy",
 }
-# The tests that exercise each contract, broadest first: with -x the first failure ends the run.
+# The tests that exercise each contract in-process. Tests that drive the project through a
+# subprocess (CLI commands, `ape run` scripts, standalone nodes) are not listed: the subprocess
+# compiles and deploys its own, unmutated contracts, so they cannot see a mutant, and they are slow.
 SUITES = {
-    "PartRegistry": ["tests/integration", "tests/unit/registry"],
-    "OrderEscrow": ["tests/integration", "tests/unit/escrow", "tests/adversarial"],
-    "DataAnchor": ["tests/unit/anchor", "tests/vault"],
+    "PartRegistry": ["tests/integration/test_lifecycle.py", "tests/integration/test_sdk_onchain.py", "tests/unit/registry"],
+    "OrderEscrow": [
+        "tests/integration/test_lifecycle.py", "tests/integration/test_sdk_onchain.py", "tests/unit/escrow",
+        "tests/adversarial",
+    ],
+    "DataAnchor": ["tests/unit/anchor", "tests/vault", "tests/integration/test_vault_onchain.py"],
 }
 STATEFUL = "tests/stateful"
 # Slow and about deployment tooling rather than contract logic (a standalone Anvil node, `ape run`
@@ -449,7 +454,7 @@ class Engine:
         self.modules = {c: mutation_map.parse_module(code_mask((ROOT / p).read_text())) for c, p in CONTRACTS.items()}
         self.authkey = os.urandom(16)
         self.listener: Listener | None = None
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.start_lock = threading.Lock()
         self.procs: set[subprocess.Popen] = set()
         self.stopping = False
@@ -464,6 +469,7 @@ class Engine:
         self.started = time.time()
         self.bytecodes: dict[str, dict] = {}  # mutant id -> compile result (kept for the sweep)
         self.compiled: dict[str, dict] = {}
+        self.control_result = ""
         self.dups: dict[str, list] = {}  # representative id -> [(duplicate mutant, compile result)]
 
     def log(self, message: str) -> None:
@@ -475,7 +481,8 @@ class Engine:
     def test_paths(self) -> list[str]:
         paths: list[str] = []
         for contract in self.contracts:
-            for p in SUITES[contract] + ([STATEFUL] if self.args.stateful else []):
+            extra = ([STATEFUL] if self.args.stateful else []) + (["tests/integration"] if self.args.all_tests else [])
+            for p in SUITES[contract] + extra:
                 if p not in paths and (self.snapshot / p).exists():
                     paths.append(p)
         return paths
@@ -557,15 +564,20 @@ class Engine:
         except ProcessLookupError:
             pass
         proc.wait()
-        with self.lock:
-            self.procs.discard(proc)
+        self.procs.discard(proc)
 
     def stop(self) -> None:
+        """Ends every worker (and its Anvil) and every compile process."""
         self.stopping = True
-        with self.lock:
-            procs = list(self.procs)
+        procs = list(self.procs)  # no lock: this runs from a signal handler too
         for proc in procs:
             self.kill(proc)
+        pool = getattr(self, "pool", None)
+        for child in list(getattr(pool, "_processes", None) or {}):
+            try:
+                os.kill(child, signal.SIGKILL)
+            except (ProcessLookupError, TypeError):
+                pass
 
     # ------------------------------------------------------------ the map
 
@@ -574,7 +586,7 @@ class Engine:
         for rel in sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")):
             h.update(rel.encode() + (ROOT / rel).read_bytes())
         h.update(mutation_map.MAP_FORMAT.encode())
-        for rel in sorted(CONTRACTS.values()) + ["ape-config.yaml"]:
+        for rel in sorted(CONTRACTS.values()):
             h.update(rel.encode() + (ROOT / rel).read_bytes())
         for path in sorted((ROOT / "contracts" / "mocks").glob("*.vy")):
             h.update(path.read_bytes())
@@ -778,6 +790,7 @@ class Engine:
                 for _ in workers:
                     sweep.put(None)
                 self._phase(workers, sweep, None, deadline)
+            self.control(workers[0], list(done_results.values()))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             for worker in getattr(self, "workers_alive", []):
@@ -791,6 +804,30 @@ class Engine:
                 except Exception:  # noqa: BLE001
                     pass
                 self.kill(worker[0])
+
+    def control(self, worker, results: list[Result]) -> None:
+        """Re-runs the killing test of up to --control killed mutants on the *unmutated* contracts in
+        the same worker: each must pass, or kills may come from the engine rather than the mutant."""
+        killed = [r for r in results if r.status == "killed" and r.killer in self.map]
+        if not killed or self.args.control <= 0 or self.stopping:
+            return
+        chosen = random.Random(0).sample(killed, min(self.args.control, len(killed)))
+        override = {c: r["bytecode"] for c, r in self.originals.items()}
+        _, conn, _ = worker
+        failed = []
+        for r in chosen:
+            conn.send({"kind": "mutant", "id": f"control:{r.id}", "tests": [r.killer], "override": override})
+            if not conn.poll(300):
+                failed.append(f"{r.killer} (timed out)")
+                break
+            reply = conn.recv()
+            if reply["status"] != "survived":
+                failed.append(f"{r.killer}: {reply['detail']}")
+        self.control_result = (
+            f"{len(chosen)} killing tests re-run on the unmutated contracts after the mutants, in the same worker: "
+            + ("all passed" if not failed else f"**{len(failed)} failed**: " + "; ".join(failed))
+        )
+        self.log(f"control: {self.control_result}")
 
     def _phase(self, workers: list, jobs, budget: float | None, deadline: float | None = None) -> None:
         """Each worker serves jobs from `jobs` until a None; `workers` is updated with restarts."""
@@ -943,6 +980,8 @@ def render_markdown(
         "`tools/mutation_equivalent.txt` for survivors judged equivalent (no observable difference).",
         "",
         f"- run: {meta['date']}, commit `{meta['commit']}`, {meta['command']}",
+        f"- tests: {', '.join(f'`{p}`' for p in meta.get('test_paths', []))} (subprocess-driven tests cannot see a"
+        " mutant and are not run)",
         f"- selection: {meta['selection']}" + (
             f"; **the run stopped after {len(results)} of {meta['selected']}** (interrupted): a partial result"
             if partial else ""
@@ -962,6 +1001,8 @@ def render_markdown(
                    + " (see \"How mutants are compiled\" below)")
     if meta.get("map"):
         out.append(f"- test map: {meta['map']}; Hypothesis profile `{meta.get('profile')}` (derandomized)")
+    if meta.get("control"):
+        out.append(f"- control: {meta['control']}")
     if meta.get("full_run"):
         fr = meta["full_run"]
         out.append(
@@ -1067,12 +1108,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="seconds of tests per mutant in the first pass (default 40; 0: no limit)")
     p.add_argument("--deadline", type=float, default=55,
                    help="minutes from the start after which no survivor is swept with its whole selection (default 55)")
+    p.add_argument("--control", type=int, default=12,
+                   help="killing tests re-run on the unmutated contracts at the end, as a check of the engine (default 12)")
     p.add_argument("--full", action="store_true", help="ignore the test map: every test that touches the contract (re-checks)")
     p.add_argument("--rebuild-map", action="store_true", help="rebuild the test map even if the cached one is current")
     p.add_argument("--stateful", action="store_true", help="also run tests/stateful")
     p.add_argument("--profile", default="mutate", help="HYPOTHESIS_PROFILE for the runs (default mutate: dev sizes, derandomized)")
     p.add_argument("--markers", default="not rehearsal", help='pytest -m expression (default "not rehearsal")')
-    p.add_argument("--all-tests", action="store_true", help=f"also run the slow {', '.join(SLOW_TESTS)}")
+    p.add_argument("--all-tests", action="store_true",
+                   help="also every test under tests/integration (subprocess-driven ones included) except " + ", ".join(SLOW_TESTS))
     p.add_argument("--keep", action="store_true", help="keep the work directory (worker logs)")
     p.add_argument("--md", type=Path, help="markdown report (default: docs/mutation.md for a full run, .build/mutation_partial.md otherwise)")
     p.add_argument("--json", type=Path, help="JSON report (default: docs/mutation.json for a full run, .build/mutation_partial.json otherwise)")
@@ -1225,9 +1269,11 @@ def main(argv: list[str] | None = None) -> int:
             "worker_starts": engine.stats["worker_starts"],
         }
         meta["map"] = engine.map_source
+        meta["test_paths"] = engine.test_paths() if engine.snapshot.exists() else []
+        if engine.control_result:
+            meta["control"] = engine.control_result
         left = {n: "fails on the unmutated contracts" for n in engine.baseline_failing}
         left.update({n: "asserts the escrow's absolute gas (fast codegen)" for n in engine.deselected()})
-        left.update({n: "slow deployment tooling (--all-tests)" for n in engine.ignored()})
         meta["left_out"] = left
 
     def on_result(result: Result) -> None:
@@ -1243,6 +1289,14 @@ def main(argv: list[str] | None = None) -> int:
                 update_meta()
                 write_reports(list(results), by_id, equivalents, meta, args.md, args.json)
 
+    def on_signal(signum, frame) -> None:
+        # Threads may be blocked on a worker: end the workers first, then unwind the main thread.
+        if not engine.stopping:
+            engine.stop()
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         print(f"mutate: {len(mutants)} mutant(s), {args.jobs} test worker(s), {args.compile_jobs} compile process(es), "
               f"codegen {meta['codegen']}, work dir {workdir}, load {_load()}", flush=True)
