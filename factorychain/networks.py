@@ -7,7 +7,8 @@ nobody chose, so :class:`NodeCommand` (a drop-in for Ape's ``ConnectedProviderCo
 such a command before it connects, with one line naming the setting to make::
 
     Error: base:sepolia has no node URI: add `node: {base: {sepolia: {uri: https://…}}}` to
-    ~/.ape/ape-config.yaml (or use --network base:sepolia:https://…); public RPC endpoints are never tried
+    ~/.ape/ape-config.yaml (or set WEB3_PROVIDER_URI, or use --network base:sepolia:https://…);
+    public RPC endpoints are never tried
 
 Connection failures (no node at the URI, a node of another chain) become one line too.
 
@@ -25,6 +26,7 @@ from ape.cli import ConnectedProviderCommand
 __all__ = [
     "L2_ECOSYSTEMS",
     "LIVE_NETWORKS",
+    "WEB3_URI_ENV",
     "NodeCommand",
     "check_node_uri",
     "missing_node_uri",
@@ -49,7 +51,7 @@ def node_uri_hint(ecosystem: str, network: str) -> str:
     """The one line telling how to give ``ecosystem:network`` a node URI."""
     return (
         f"{ecosystem}:{network} has no node URI: add `node: {{{ecosystem}: {{{network}: {{uri: https://…}}}}}}` "
-        f"to ~/.ape/ape-config.yaml (or use --network {ecosystem}:{network}:https://…); "
+        f"to ~/.ape/ape-config.yaml (or set {WEB3_URI_ENV}, or use --network {ecosystem}:{network}:https://…); "
         "public RPC endpoints are never tried"
     )
 
@@ -74,11 +76,25 @@ def missing_node_uri(provider: Any) -> str | None:
     return node_uri_hint(network.ecosystem.name, network.name)
 
 
+#: web3.py's variable for a node URI. Ape reads it too, but on a chain id mismatch it then falls
+#: back to public endpoints; here it is the node's URI, full stop (a mismatch is one line).
+WEB3_URI_ENV = "WEB3_PROVIDER_URI"
+
+
 def check_node_uri(ctx: click.Context | None, param: Any, value: Any) -> Any:
-    """``--network`` callback: refuse a live node network without a URI before anything connects."""
+    """``--network`` callback: refuse a live node network without a URI before anything connects.
+
+    ``WEB3_PROVIDER_URI`` counts as the URI (it becomes the provider's ``uri`` setting, so the
+    connection goes there or nowhere).
+    """
+    import os
+
     from ape.api.providers import ProviderAPI
 
     if isinstance(value, ProviderAPI) and (problem := missing_node_uri(value)):
+        if uri := os.environ.get(WEB3_URI_ENV, "").strip():
+            value.provider_settings["uri"] = uri
+            return value
         raise click.ClickException(problem)
     return value
 

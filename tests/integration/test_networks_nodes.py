@@ -273,3 +273,13 @@ def test_standalone_node__local_node_without_its_chain_id__one_line_before_any_t
     line = _assert_one_line(done, f"the node reports chain id {LOCAL_CHAIN_ID}, but Ape signs for ethereum:local:node with chain id 1337")
     assert f"node: {{ethereum: {{local: {{chain_id: {LOCAL_CHAIN_ID}}}}}}}" in line
     assert "Deploying" not in done.stdout
+
+
+def test_deploy__web3_provider_uri_of_another_chain__one_line_and_no_public_endpoint(tmp_path, base_sepolia_node):
+    env = _env(_data_folder(tmp_path), tmp_path / "records", WEB3_PROVIDER_URI=base_sepolia_node.url)
+
+    done = _ape("run", "deploy", "--network", "ethereum:sepolia:node", "--account", "TEST::0", env=env)
+
+    line = _assert_one_line(done, "cannot connect:")
+    assert str(BASE_SEPOLIA) in line and "11155111" in line
+    assert "RPC at" not in done.stdout + done.stderr and "has no node URI" not in line
