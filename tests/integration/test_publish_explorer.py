@@ -180,3 +180,81 @@ def test_etherscan_chain_list__unreachable__known_list_and_local_chain_has_no_ex
     # Online this is Etherscan's own list; offline the known one — both hold every network we deploy to.
     assert {int(chain["chainid"]) for chain in KNOWN_CHAINS} <= ids
     assert networks.active_provider.network.explorer is None  # the test chain (31337) has none
+
+
+# ---------------------------------------------------------------- publish_deployment against a stand-in explorer
+
+
+class _FakeClient:
+    def __init__(self, log: list, address: str, verdicts: list[str]):
+        self.log, self.address, self.verdicts = log, address, verdicts
+
+    def verify_source_code(self, standard_json, compiler_version, **kwargs):
+        self.log.append({"address": self.address, "standard_json": standard_json, "compiler_version": compiler_version, **kwargs})
+        return f"guid-{len(self.log)}"
+
+    def check_verify_status(self, guid):
+        return self.verdicts.pop(0) if len(self.verdicts) > 1 else self.verdicts[0]
+
+
+class _FakeExplorer:
+    etherscan_uri = "https://sepolia.basescan.org"
+    etherscan_api_uri = "https://api.etherscan.io/v2/api?chainid=84532"
+
+    def __init__(self, verdicts: list[str]):
+        self.log: list[dict] = []
+        self.verdicts = verdicts
+        self._client_factory = SimpleNamespace(get_contract_client=lambda address: _FakeClient(self.log, address, list(self.verdicts)))
+
+    def get_address_url(self, address: str) -> str:
+        return f"{self.etherscan_uri}/address/{address}"
+
+
+@pytest.fixture
+def suite(project, admin):
+    from factorychain.deployment import deploy_suite
+
+    return deploy_suite(project, admin, write=False)
+
+
+def _with_explorer(monkeypatch, networks, explorer):
+    monkeypatch.setattr(type(networks.active_provider.network), "explorer", property(lambda _self: explorer))
+
+
+def test_publish_deployment__explorer_passes__three_requests_with_the_right_inputs(project, networks, admin, suite, monkeypatch):
+    from factorychain.explorer import publish_deployment
+
+    explorer = _FakeExplorer(["Pending in queue", "Pass - Verified"])
+    _with_explorer(monkeypatch, networks, explorer)
+    lines: list[str] = []
+
+    urls = publish_deployment(suite.deployment, project, echo=lines.append, poll_seconds=0)
+
+    record = suite.deployment
+    assert [entry["contract_name"] for entry in explorer.log] == [
+        "contracts/PartRegistry.vy:PartRegistry", "contracts/OrderEscrow.vy:OrderEscrow", "contracts/DataAnchor.vy:DataAnchor",
+    ]  # fmt: skip
+    assert [entry["address"] for entry in explorer.log] == [record.registry, record.escrow, record.anchor]
+    by_name = {entry["contract_name"].split(":")[1]: entry for entry in explorer.log}
+    assert by_name["OrderEscrow"]["constructor_arguments"] == encode(["address", "address"], [record.registry, admin.address]).hex()
+    assert by_name["PartRegistry"]["constructor_arguments"] == encode(["address"], [admin.address]).hex()
+    assert by_name["DataAnchor"]["constructor_arguments"] == ""
+    for entry in explorer.log:
+        assert (entry["compiler_version"], entry["language"], entry["evm_version"], entry["license_type"]) == ("0.4.3", "vyper", "cancun", 13)
+    assert "snekmate/utils/ecdsa.vy" in by_name["OrderEscrow"]["standard_json"]["sources"]
+    assert urls == {
+        "PartRegistry": f"https://sepolia.basescan.org/address/{record.registry}#code",
+        "OrderEscrow": f"https://sepolia.basescan.org/address/{record.escrow}#code",
+        "DataAnchor": f"https://sepolia.basescan.org/address/{record.anchor}#code",
+    }
+    assert lines[-1] == f"Verified DataAnchor: {urls['DataAnchor']}"
+
+
+def test_publish_deployment__explorer_fails_a_contract__one_line_naming_it(project, networks, suite, monkeypatch):
+    from factorychain.explorer import publish_deployment
+
+    _with_explorer(monkeypatch, networks, _FakeExplorer(["Fail - Unable to verify. Compiled contract deployment bytecode does NOT match"]))
+
+    with pytest.raises(ExplorerError, match=r"^PartRegistry: verification failed: Unable to verify\. Compiled contract") as error:
+        publish_deployment(suite.deployment, project, poll_seconds=0)
+    assert "\n" not in str(error.value)
