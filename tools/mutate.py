@@ -582,14 +582,18 @@ class Engine:
     # ------------------------------------------------------------ the map
 
     def map_key(self, tests: list[str]) -> str:
+        """Changes with the suites' files (and tests/conftest.py), the contracts and mocks, the
+        collected test ids and the settings: other files (edited by others during a run) do not."""
         h = hashlib.sha256()
-        for rel in sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*.py")):
-            h.update(rel.encode() + (ROOT / rel).read_bytes())
+        files: set[Path] = {ROOT / "tests" / "conftest.py"}
+        for rel in self.test_paths():
+            path = ROOT / rel
+            files |= set(path.rglob("*.py")) if path.is_dir() else {path}
+            files |= set(path.parent.glob("_*.py")) if path.is_file() else set()
+        files |= set((ROOT / "contracts").rglob("*.vy")) | set((ROOT / "contracts").rglob("*.vyi"))
+        for path in sorted(p for p in files if p.exists()):
+            h.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
         h.update(mutation_map.MAP_FORMAT.encode())
-        for rel in sorted(CONTRACTS.values()):
-            h.update(rel.encode() + (ROOT / rel).read_bytes())
-        for path in sorted((ROOT / "contracts" / "mocks").glob("*.vy")):
-            h.update(path.read_bytes())
         h.update(json.dumps([self.codegen, self.args.profile, self.args.markers, sorted(tests)]).encode())
         return h.hexdigest()[:16]
 

@@ -22,7 +22,7 @@ import re
 from typing import Iterable, Mapping
 
 # Bumped whenever the worker records calls differently (the cached map is then rebuilt).
-MAP_FORMAT = "calls-v2: provider send/call/estimate + encode_input + deploy"
+MAP_FORMAT = "calls-v3: provider send/call/estimate + encode_input + deploy; chain rewound per job"
 
 _DEF_RE = re.compile(r"^def\s+(\w+)\s*\(")
 _SELF_CALL_RE = re.compile(r"\bself\.(\w+)\s*\(")

@@ -183,10 +183,19 @@ def pytest_runtestloop(session):
     conn.send({"kind": "hello", "worker": os.environ.get("MUTATE_WORKER", "?"), "tests": list(by_node)})
     outcome = _Outcome()
     session.config.pluginmanager.register(outcome, "mutate-outcome")
+    from ape import chain
+
+    # Every job starts from the chain as it was before the first test: tearing the fixtures down
+    # does not rewind the node (balances, nonces and, above all, the clock that tests move by
+    # years), so without this the later jobs' fixtures fail on a drifted chain.
+    base = chain.snapshot()
     while True:
         job = conn.recv()
         if job["kind"] == "stop":
             break
+        chain.restore(base)
+        base = chain.snapshot()
+        chain.provider.make_request("evm_setNextBlockTimestamp", [int(time.time())])
         OVERRIDE.clear()
         OVERRIDE.update(job.get("override", {}))
         items = [by_node[n] for n in job["tests"] if n in by_node]
@@ -195,6 +204,9 @@ def pytest_runtestloop(session):
         if job["kind"] == "map":
             per_test: dict[str, dict] = {}
             _run_items(session, items, False, outcome, per_test)
+            for node, detail in outcome.failed.items():
+                if node in per_test:
+                    per_test[node]["detail"] = detail
             conn.send({"kind": "map", "tests": per_test, "seconds": time.time() - started})
         else:
             ran = _run_items(session, items, True, outcome, budget=job.get("budget"))
