@@ -98,6 +98,9 @@ STATEFUL = "tests/stateful"
 # scripts): left out of mutant runs unless --all-tests; tests/unit/*/test_deploy.py cover the
 # constructors.
 SLOW_TESTS = ["tests/integration/test_deploy_script.py", "tests/integration/test_rehearsal.py"]
+# Tests whose outcome depends on the test run before them (isolation guards): the engine runs tests
+# in its own order, so they are left out of mutant runs.
+ORDER_DEPENDENT = ["tests/unit/anchor/test_anchor_isolation_guard.py", "tests/integration/test_isolation_guard.py"]
 # Under the fast codegen (legacy -O none) these assert the escrow's *absolute* gas, which is the
 # codegen's, not the source's: left out of mutant runs so that a gas figure never counts as a kill.
 GAS_TESTS = [
@@ -488,7 +491,7 @@ class Engine:
         return paths
 
     def ignored(self) -> list[str]:
-        out = [] if self.args.all_tests else list(SLOW_TESTS)
+        out = ([] if self.args.all_tests else list(SLOW_TESTS)) + ORDER_DEPENDENT
         return [p for p in out if (self.snapshot / p).exists()]
 
     def deselected(self) -> list[str]:
@@ -1278,6 +1281,7 @@ def main(argv: list[str] | None = None) -> int:
             meta["control"] = engine.control_result
         left = {n: "fails on the unmutated contracts" for n in engine.baseline_failing}
         left.update({n: "asserts the escrow's absolute gas (fast codegen)" for n in engine.deselected()})
+        left.update({n: "depends on the test run before it (isolation guard)" for n in ORDER_DEPENDENT})
         meta["left_out"] = left
 
     def on_result(result: Result) -> None:
