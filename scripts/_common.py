@@ -59,11 +59,12 @@ def _one_line_usage_errors(command_class: type) -> type:
 
 
 def one_line_command() -> type:
-    """Ape's ``ConnectedProviderCommand`` whose usage mistakes (a missing option, an unknown flag)
-    are one ``Error:`` line too, instead of click's usage block."""
-    from ape.cli import ConnectedProviderCommand
+    """Ape's ``ConnectedProviderCommand`` (as :class:`factorychain.networks.NodeCommand`: a network
+    with no node URI is one line, never a public RPC) whose usage mistakes (a missing option, an
+    unknown flag) are one ``Error:`` line too, instead of click's usage block."""
+    from factorychain.networks import NodeCommand
 
-    return _one_line_usage_errors(ConnectedProviderCommand)
+    return _one_line_usage_errors(NodeCommand)
 
 
 def fail(message: str) -> NoReturn:

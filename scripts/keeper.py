@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import account_option
 
+from factorychain.networks import NodeCommand
 from factorychain.keeper import LIVE_CONFIRMATIONS, Attempt, Keeper, RoundReport, default_confirmations, pending_time
 from factorychain.ledger_sync import LedgerSync
 from scripts._common import (
@@ -40,7 +41,7 @@ def _parse_gas(value: str) -> int:
     return int(text)
 
 
-@click.command(cls=ConnectedProviderCommand, short_help="Settle what is due: releases, refunds, expired disputes")
+@click.command(cls=NodeCommand, short_help="Settle what is due: releases, refunds, expired disputes")
 @account_option(prompt=False)
 @autosign_option()
 @deployment_option()

@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import account_option
 
+from factorychain.networks import NodeCommand
 from factorychain.cli import signer_options, storage_options_from, store_options
 from factorychain.errors import DecryptionError, HashMismatchError
 from factorychain.sharing import check_content_key, fetch_design, publish_design, share_design_key
@@ -99,7 +100,7 @@ def cli() -> None:
     """Publish designs, grant partners access, share keys and certify suppliers."""
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Show a part's owner and versions")
+@cli.command(cls=NodeCommand, short_help="Show a part's owner and versions")
 @click.argument("part")
 @deployment_option()
 @one_line_errors
@@ -115,7 +116,7 @@ def show(part: str, deployment_path: str | None) -> None:
         click.echo(f"  v{version} spec {_hex(registry.spec_hash(pid, version))} {registry.spec_uri(pid, version)}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Register or revise a part from a design file")
+@cli.command(cls=NodeCommand, short_help="Register or revise a part from a design file")
 @click.argument("part")
 @click.argument("design_file")
 @account_option()
@@ -174,7 +175,7 @@ def publish(
     )
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Partner side: download, decrypt and verify a shared design")
+@cli.command(cls=NodeCommand, short_help="Partner side: download, decrypt and verify a shared design")
 @click.argument("part")
 @click.argument("version")
 @signer_options
@@ -219,7 +220,7 @@ def fetch(
     click.echo(f"Fetched {part!r} v{number}: {len(document)} bytes, spec hash {_hex(spec_hash(document))} verified on chain -> {target}", err=True)
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Let partners see (and be certified for) a part")
+@cli.command(cls=NodeCommand, short_help="Let partners see (and be certified for) a part")
 @click.argument("part")
 @click.argument("partners", nargs=-1)
 @account_option()
@@ -231,7 +232,7 @@ def grant(part: str, partners: tuple[str, ...], account: Any, deployment_path: s
     _set_access(part, partners, account, deployment_path, autosign, grant=True)
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Withdraw partners' access to a part")
+@cli.command(cls=NodeCommand, short_help="Withdraw partners' access to a part")
 @click.argument("part")
 @click.argument("partners", nargs=-1)
 @account_option()
@@ -263,7 +264,7 @@ def _set_access(part: str, partners: tuple[str, ...], account: Any, deployment_p
         click.echo(f"{'Granted' if grant else 'Revoked'} access to {part!r} {'to' if grant else 'from'} {partner} ({receipt.txn_hash})")
 
 
-@cli.command("share-key", cls=ConnectedProviderCommand, short_help="Publish a version's content key to one partner")
+@cli.command("share-key", cls=NodeCommand, short_help="Publish a version's content key to one partner")
 @click.argument("part")
 @click.argument("version")
 @account_option()
@@ -307,7 +308,7 @@ def share_key(
     click.echo(f"Shared the key of {part!r} v{number} with {shared.partner} ({len(shared.envelope)}-byte envelope)")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Certify a supplier for one version of a part")
+@cli.command(cls=NodeCommand, short_help="Certify a supplier for one version of a part")
 @click.argument("part")
 @click.argument("version")
 @click.argument("supplier")
@@ -359,7 +360,7 @@ def certify(
     click.echo(f"Certified {who} for {part!r} v{number} until {ends} ({receipt.txn_hash})")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Withdraw a supplier's certification")
+@cli.command(cls=NodeCommand, short_help="Withdraw a supplier's certification")
 @click.argument("part")
 @click.argument("version")
 @click.argument("supplier")

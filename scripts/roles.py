@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import account_option
 
+from factorychain.networks import NodeCommand
 from factorychain.deployment import (
     ADMIN_ROLE_NAME,
     ROLE_CONTRACTS,
@@ -168,7 +169,7 @@ def cli() -> None:
     """Grant, revoke, renounce and list roles on the recorded FactoryChain deployment."""
 
 
-@cli.command(name="list", cls=ConnectedProviderCommand, short_help="Show who holds each role now")
+@cli.command(name="list", cls=NodeCommand, short_help="Show who holds each role now")
 @deployment_option()
 @one_line_errors
 def list_roles(deployment_path: str | None) -> None:
@@ -185,7 +186,7 @@ def list_roles(deployment_path: str | None) -> None:
             click.echo(f"  {role:<19} {', '.join(accounts) if accounts else '-'}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Grant a role to one or more accounts")
+@cli.command(cls=NodeCommand, short_help="Grant a role to one or more accounts")
 @click.argument("role")
 @click.argument("accounts", nargs=-1)
 @account_option()
@@ -238,7 +239,7 @@ def grant(
         through_safe(safe, calls, account, proposal_path, yes, f"Grant {name} through Safe {safe.address}", hints=_SAFE_HINTS, refuser="the contract")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Revoke a role from one or more accounts")
+@cli.command(cls=NodeCommand, short_help="Revoke a role from one or more accounts")
 @click.argument("role")
 @click.argument("accounts", nargs=-1)
 @account_option()
@@ -295,7 +296,7 @@ def revoke(
         through_safe(safe, calls, account, proposal_path, yes, f"Revoke {name} through Safe {safe.address}", hints=_SAFE_HINTS, refuser="the contract")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Give up one of your own roles")
+@cli.command(cls=NodeCommand, short_help="Give up one of your own roles")
 @click.argument("role")
 @account_option()
 @click.option("--contract", "contract_choice", default=None, help="For admin: registry, escrow or both (default).")

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import account_option
 
+from factorychain.networks import NodeCommand
 from factorychain.cli import _private_key, signer_options
 from factorychain.vault import Vault
 from factorychain.vault.onchain import anchor_entry, ensure_stream, share_stream_key
@@ -49,7 +50,7 @@ def cli() -> None:
     """Streams, writers, anchors and key sharing of the data vault."""
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Create the vault's stream on DataAnchor")
+@cli.command(cls=NodeCommand, short_help="Create the vault's stream on DataAnchor")
 @click.argument("directory")
 @account_option()
 @deployment_option()
@@ -68,7 +69,7 @@ def create(directory: str, account: Any, deployment_path: str | None, autosign: 
     click.echo(f"{verb} stream {vault.config.name!r} (0x{vault.config.stream.hex()}) on DataAnchor {anchor.address}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Name (or remove) a writer of the vault's stream")
+@cli.command(cls=NodeCommand, short_help="Name (or remove) a writer of the vault's stream")
 @click.argument("directory")
 @click.argument("writer")
 @click.option("--remove", is_flag=True, help="Withdraw the writer instead.")
@@ -91,7 +92,7 @@ def writer(directory: str, writer: str, remove: bool, account: Any, deployment_p
     click.echo(f"{'Removed' if remove else 'Named'} writer {who} ({receipt.txn_hash})")
 
 
-@cli.command("anchor", cls=ConnectedProviderCommand, short_help="Anchor the vault's pending batches")
+@cli.command("anchor", cls=NodeCommand, short_help="Anchor the vault's pending batches")
 @click.argument("directory")
 @account_option()
 @deployment_option()
@@ -116,7 +117,7 @@ def anchor_command(directory: str, account: Any, deployment_path: str | None, au
         click.echo(f"batch {entry.seq}: anchored as batch {found.get('batch')} ({entry.record_count} records, root {entry.root}, {found.get('tx')})")
 
 
-@cli.command("share-key", cls=ConnectedProviderCommand, short_help="Publish the stream key to an auditor")
+@cli.command("share-key", cls=NodeCommand, short_help="Publish the stream key to an auditor")
 @click.argument("directory")
 @click.option("--to", "public_key", required=True, metavar="HEX", help="The reader's secp256k1 public key.")
 @signer_options
@@ -145,7 +146,7 @@ def share_key(
     click.echo(f"Shared the stream key ({len(envelope)}-byte envelope) on DataAnchor {anchor.address}")
 
 
-@cli.command(cls=ConnectedProviderCommand, short_help="Show the stream and its batches on chain")
+@cli.command(cls=NodeCommand, short_help="Show the stream and its batches on chain")
 @click.argument("directory")
 @deployment_option()
 @one_line_errors

@@ -88,6 +88,21 @@ def _data_folder(tmp_path: Path, config: str = "") -> Path:
 # ---------------------------------------------------------------- no node URI
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["roles", "list"], ["parts", "show", "PN-4711"], ["orders", "list"], ["keeper", "--once", "--account", "TEST::1"], ["vault", "show"]],
+    ids=["roles", "parts", "orders", "keeper", "vault"],
+)
+def test_every_script__live_network_without_uri__the_same_one_line(tmp_path, command):
+    env = _env(_data_folder(tmp_path), tmp_path / "records")
+
+    done = _ape("run", *command, "--network", "arbitrum:sepolia:node", env=env)
+
+    line = _assert_one_line(done, "arbitrum:sepolia has no node URI")
+    assert line == "Error: " + node_uri_hint("arbitrum", "sepolia")
+    assert "RPC at" not in done.stdout + done.stderr and "Traceback" not in done.stdout + done.stderr
+
+
 @pytest.mark.parametrize(("ecosystem", "network"), [("ethereum", "sepolia"), ("base", "sepolia"), ("polygon", "amoy")])
 def test_deploy__live_network_without_uri__one_line_naming_the_setting(tmp_path, ecosystem, network):
     env = _env(_data_folder(tmp_path), tmp_path / "records")
