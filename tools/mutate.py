@@ -103,6 +103,7 @@ SLOW_TESTS = ["tests/integration/test_deploy_script.py", "tests/integration/test
 ORDER_DEPENDENT = ["tests/unit/anchor/test_anchor_isolation_guard.py", "tests/integration/test_isolation_guard.py"]
 # Under the fast codegen (legacy -O none) these assert the escrow's *absolute* gas, which is the
 # codegen's, not the source's: left out of mutant runs so that a gas figure never counts as a kill.
+GAS_TESTS_FILES = ["tests/adversarial/test_tokens.py"]
 GAS_TESTS = [
     "tests/adversarial/test_tokens.py::test_payout__token_burning_all_gas_after_funding__every_push_deferred",
 ]
@@ -584,36 +585,59 @@ class Engine:
 
     # ------------------------------------------------------------ the map
 
-    def map_key(self, tests: list[str]) -> str:
-        """Changes with the suites' files (and tests/conftest.py), the contracts and mocks, the
-        collected test ids and the settings: other files (edited by others during a run) do not."""
-        h = hashlib.sha256()
-        files: set[Path] = {ROOT / "tests" / "conftest.py"}
-        for rel in self.test_paths():
+    def map_files(self) -> tuple[str, dict[str, str]]:
+        """(shared hash, {test module: hash}). The shared hash covers what every test depends on
+        (tests/conftest.py, the suites' ``_support`` modules, the contracts and mocks, the map
+        format and settings); a test module's own hash only its entries. Other files (edited by
+        others during a run) do not count."""
+        shared = hashlib.sha256()
+        support: set[Path] = {ROOT / "tests" / "conftest.py"}
+        modules: dict[str, str] = {}
+        every = dict.fromkeys(p for c in CONTRACTS for p in SUITES[c] + ORDER_DEPENDENT + GAS_TESTS_FILES)
+        for rel in [p for p in every if (ROOT / p).exists()]:
             path = ROOT / rel
-            files |= set(path.rglob("*.py")) if path.is_dir() else {path}
-            files |= set(path.parent.glob("_*.py")) if path.is_file() else set()
-        files |= set((ROOT / "contracts").rglob("*.vy")) | set((ROOT / "contracts").rglob("*.vyi"))
-        for path in sorted(p for p in files if p.exists()):
-            h.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
-        h.update(mutation_map.MAP_FORMAT.encode())
-        h.update(json.dumps([self.codegen, self.args.profile, self.args.markers, sorted(tests)]).encode())
-        return h.hexdigest()[:16]
+            candidates = sorted(path.rglob("*.py")) if path.is_dir() else [path, *sorted(path.parent.glob("_*.py"))]
+            for file in candidates:
+                if file.name.startswith("test_"):
+                    modules[str(file.relative_to(ROOT))] = hashlib.sha256(file.read_bytes()).hexdigest()[:16]
+                else:
+                    support.add(file)
+        support |= set((ROOT / "contracts").rglob("*.vy")) | set((ROOT / "contracts").rglob("*.vyi"))
+        for path in sorted(p for p in support if p.exists()):
+            shared.update(str(path.relative_to(ROOT)).encode() + path.read_bytes())
+        shared.update(mutation_map.MAP_FORMAT.encode())
+        shared.update(json.dumps([self.codegen, self.args.profile, self.args.markers]).encode())
+        return shared.hexdigest()[:16], modules
 
     def build_map(self, workers: list[tuple[subprocess.Popen, Connection, list[str]]]) -> None:
         """Runs every collected test once on the unmutated contracts (compiled as the mutants are):
-        which tests fail already (left out), how long each takes, what each calls."""
+        which tests fail already (left out), how long each takes, what each calls. The cached map
+        (.build/mutation_map.json) is reused for every test module that did not change, when
+        nothing shared changed; only new or edited modules are run."""
         tests = workers[0][2]
-        key = self.map_key(tests)
+        shared, hashes = self.map_files()
         cache = ROOT / ".build" / "mutation_map.json"
-        if not self.args.rebuild_map and cache.exists():
+        kept: dict[str, dict] = {}
+        data: dict = {}
+        if cache.exists():
             data = json.loads(cache.read_text())
-            if data.get("key") == key:
-                self.map = data["tests"]
-                self.map_source = f"cached (key {key}, built in {data['seconds']:.0f} s)"
-                self.stats["map_seconds"] = 0.0
-                self.log(f"map: {self.map_source}")
-                return
+        if data.get("shared") != shared:
+            data = {}
+        if not self.args.rebuild_map and data:
+            old = data.get("modules", {})
+            fresh = {m for m, h in hashes.items() if old.get(m) == h}
+            collected = set(tests)
+            kept = {n: v for n, v in data["tests"].items() if n in collected and n.split("::")[0] in fresh}
+        todo = [n for n in tests if n not in kept]
+        if not todo:
+            self.map = {n: kept[n] for n in tests}
+            self.map_source = f"cached ({len(self.map)} tests, built in {data.get('seconds', 0):.0f} s)"
+            self.stats["map_seconds"] = 0.0
+            self.log(f"map: {self.map_source}")
+            return
+        if kept:
+            self.log(f"map: {len(kept)} tests from the cache, {len(todo)} new or changed to run")
+        all_tests, tests = tests, todo
         started = time.time()
         override = {c: self.originals[c]["bytecode"] for c in self.originals}
         # Whole modules to one worker (module fixtures are set up once), in chunks that the workers
@@ -650,12 +674,22 @@ class Engine:
             t.start()
         for t in threads:
             t.join()
-        self.map = {n: merged[n] for n in tests if n in merged}
+        merged.update(kept)
+        self.map = {n: merged[n] for n in all_tests if n in merged}
         seconds = time.time() - started
         self.stats["map_seconds"] = seconds
-        self.map_source = f"built in this run ({seconds:.0f} s, {len(self.map)} tests)"
+        self.map_source = (
+            f"built in this run ({seconds:.0f} s, {len(self.map)} tests)" if not kept else
+            f"{len(kept)} tests from the cache, {len(todo)} new or changed run in {seconds:.0f} s"
+        )
         cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"key": key, "seconds": seconds, "tests": self.map}))
+        # Keep the cached entries of modules this run did not collect (another contract's suites).
+        run_modules = {n.split("::")[0] for n in all_tests}
+        stored = {n: v for n, v in data.get("tests", {}).items() if n.split("::")[0] not in run_modules}
+        stored.update(self.map)
+        modules = {m: h for m, h in data.get("modules", {}).items() if m not in run_modules}
+        modules.update({m: h for m, h in hashes.items() if m in run_modules})
+        cache.write_text(json.dumps({"shared": shared, "modules": modules, "seconds": seconds, "tests": stored}))
         self.log(f"map: {self.map_source}")
 
     # ------------------------------------------------------------ selection
