@@ -96,7 +96,7 @@ rehearsal: setup
 	@$(BIN)/python -m tools.rehearsal $(ARGS)
 
 console: setup
-	@ape console $(ARGS)
+	@$(BIN)/python -m factorychain.networks $(ARGS) && ape console $(ARGS)
 
 lock:
 	@rm -rf /tmp/fc-lock && $(PYTHON) -m venv /tmp/fc-lock

@@ -136,3 +136,38 @@ class NodeCommand(ConnectedProviderCommand):
             raise click.ClickException(f"cannot connect: {text}") from None
         finally:
             self._invoke = original  # type: ignore[method-assign]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m factorychain.networks [ARGS…]``: the no-URI check for commands that are not ours.
+
+    ``make console`` runs it on its ``ARGS`` before ``ape console`` (Ape's own command, which would
+    try public RPC endpoints): it finds ``--network CHOICE`` among the arguments and, if that
+    network is a live node network with no URI, prints the one line and exits 1.
+    """
+    import os
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    choice = None
+    for index, arg in enumerate(args):
+        if arg == "--network" and index + 1 < len(args):
+            choice = args[index + 1]
+        elif arg.startswith("--network="):
+            choice = arg.split("=", 1)[1]
+    if not choice or os.environ.get(WEB3_URI_ENV, "").strip():
+        return 0
+    from ape import networks
+
+    try:
+        provider = networks.get_provider_from_choice(choice)
+    except Exception:  # noqa: BLE001 - an unknown network is Ape's to report, in its own words
+        return 0
+    if problem := missing_node_uri(provider):
+        print(f"Error: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

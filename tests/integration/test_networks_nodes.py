@@ -298,3 +298,16 @@ def test_deploy__web3_provider_uri_of_another_chain__one_line_and_no_public_endp
     line = _assert_one_line(done, "cannot connect:")
     assert str(BASE_SEPOLIA) in line and "11155111" in line
     assert "RPC at" not in done.stdout + done.stderr and "has no node URI" not in line
+
+
+def test_make_console_check__live_network_without_uri__one_line_and_status_1(capsys, monkeypatch):
+    from factorychain.networks import main
+
+    monkeypatch.delenv("WEB3_PROVIDER_URI", raising=False)
+    assert main(["--network", "base:sepolia:node"]) == 1
+    assert capsys.readouterr().err.strip() == "Error: " + node_uri_hint("base", "sepolia")
+    # A local network, a URI given on the command line, or no --network at all: nothing to say.
+    assert main(["--network", "ethereum:local:foundry"]) == 0
+    assert main(["--network", "base:sepolia:https://sepolia.base.example"]) == 0
+    assert main([]) == 0
+    assert capsys.readouterr().err == ""
