@@ -625,7 +625,7 @@ class Engine:
             data = {}
         if not self.args.rebuild_map and data:
             old = data.get("modules", {})
-            fresh = {m for m, h in hashes.items() if old.get(m) == h}
+            fresh = {m for m, h in hashes.items() if old.get(m) == h and m not in (self.args.remap or [])}
             collected = set(tests)
             kept = {n: v for n, v in data["tests"].items() if n in collected and n.split("::")[0] in fresh}
         todo = [n for n in tests if n not in kept]
@@ -1153,6 +1153,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="killing tests re-run on the unmutated contracts at the end, as a check of the engine (default 12)")
     p.add_argument("--full", action="store_true", help="ignore the test map: every test that touches the contract (re-checks)")
     p.add_argument("--rebuild-map", action="store_true", help="rebuild the test map even if the cached one is current")
+    p.add_argument("--remap", nargs="+", metavar="MODULE", help="map these test modules again (others come from the cache)")
     p.add_argument("--stateful", action="store_true", help="also run tests/stateful")
     p.add_argument("--profile", default="mutate", help="HYPOTHESIS_PROFILE for the runs (default mutate: dev sizes, derandomized)")
     p.add_argument("--markers", default="not rehearsal", help='pytest -m expression (default "not rehearsal")')

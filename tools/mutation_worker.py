@@ -82,10 +82,11 @@ def _install_patches() -> None:
     original_deploy = ContractContainer.deploy
 
     def deploy(self, *args, **kwargs):
-        instance = original_deploy(self, *args, **kwargs)
         name = self.contract_type.name
         if name in WATCHED:
-            RECORDER.calls.add((name, "__init__"))
+            RECORDER.calls.add((name, "__init__"))  # before: a constructor that reverts counts too
+        instance = original_deploy(self, *args, **kwargs)
+        if name in WATCHED:
             RECORDER.deployed(name, instance.address, self.contract_type)
         return instance
 
