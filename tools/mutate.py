@@ -1141,7 +1141,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1, help="seed of --sample (default 1)")
     p.add_argument("--list", action="store_true", help="print the mutants and stop")
     p.add_argument("--jobs", type=int, default=2, help="test workers (default 2)")
-    p.add_argument("--compile-jobs", type=int, default=1, help="compile processes (default 1)")
+    p.add_argument("--compile-jobs", type=int, default=2, help="compile processes (default 2: compiling is the longer half)")
     p.add_argument("--timeout", type=float, default=0, help="seconds per mutant's tests (default: 3x their baseline + 60, at least 120)")
     p.add_argument("--codegen", choices=("auto", "fast", "shipped"), default="auto",
                    help="auto (default): OrderEscrow legacy -O none, the others as shipped")
