@@ -50,3 +50,15 @@ def test_writer_named_at_even_batch_count__refused_after_removal_whatever_the_co
     assert not data_anchor.is_writer(stream, supplier)
     with ape.reverts(NOT_WRITER):
         data_anchor.anchor(stream, keccak(b"later"), 2, URI, sender=supplier)
+
+
+@pytest.mark.parametrize("offset", [0, 1])
+def test_get_batch__odd_and_even_block_time__anchored_at_to_the_second(data_anchor, stream, oem, chain, offset):
+    """Every bit of the 40-bit time is kept, the lowest one too: an odd and an even block time."""
+    when = chain.pending_timestamp + 100
+    when += (when + offset) % 2  # offset 0: even, offset 1: odd
+    chain.pending_timestamp = when
+    tx = data_anchor.anchor(stream, ROOT, 2, URI, sender=oem)
+
+    assert chain.blocks[tx.block_number].timestamp == when
+    assert data_anchor.get_batch(stream, tx.return_value).anchored_at == when
