@@ -706,7 +706,10 @@ class Engine:
         with self.lock:
             killers = list(self.killers.get(entry_key(self.modules, mutant), []))
             general = list(self.contract_killers.get(mutant.contract, [])[:40])
-        return mutation_map.order_tests(nodes, durations, killers, mutation_map.focused_tests(nodes, entries), general)
+        direct = mutation_map.select_tests(calls, {(c, e) for c, e in wanted if c == mutant.contract}, mutant.contract) if wanted else []
+        return mutation_map.order_tests(
+            nodes, durations, killers, mutation_map.focused_tests(nodes, entries), general, direct
+        )
 
     def remember_killer(self, mutant: Mutant, node: str) -> None:
         with self.lock:
@@ -1162,6 +1165,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the work directory (worker logs)")
     p.add_argument("--md", type=Path, help="markdown report (default: docs/mutation.md for a full run, .build/mutation_partial.md otherwise)")
     p.add_argument("--json", type=Path, help="JSON report (default: docs/mutation.json for a full run, .build/mutation_partial.json otherwise)")
+    p.add_argument("--merge-from", type=Path, metavar="JSON",
+                   help="run nothing: merge a partial run's JSON (re-checks) into docs/mutation.json/.md")
     p.add_argument("--recheck", action="store_true",
                    help="also merge these results into docs/mutation.json/.md as re-checks (the full run's figures are kept)")
     p.add_argument(
@@ -1246,6 +1251,16 @@ def _load() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     equivalents = load_equivalents()
+    if args.merge_from:
+        part = json.loads(args.merge_from.read_text())
+        rows = [
+            Result(r["id"], r["status"], r["seconds"], r["detail"], r.get("killer", ""), r.get("tests_run", 0),
+                   r.get("compile_seconds", 0.0), r.get("same_as", ""))
+            for r in part["mutants"]
+        ]
+        summary = merge_rechecks(rows, part["meta"], equivalents)
+        print(f"mutate: merged {len(rows)} re-check(s); score {summary['detected']}/{summary['denominator']}; report {DEFAULT_MD}")
+        return 0
     if args.report_only:
         summary = rerender(args.md, args.json, equivalents)
         print(f"mutate: score {summary['detected']}/{summary['denominator']}; report {args.md}")

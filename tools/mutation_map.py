@@ -212,12 +212,13 @@ def focused_tests(nodes: Iterable[str], entries: Iterable[str]) -> list[str]:
 
 def order_tests(
     nodes: list[str], durations: Mapping[str, float], killers: list[str], focused: Iterable[str] = (),
-    general_killers: Iterable[str] = (),
+    general_killers: Iterable[str] = (), direct: Iterable[str] = (),
 ) -> list[str]:
     """Tests that killed a mutant of the same function first (most recent first), then the tests
-    named for the mutated functions, then those that killed other mutants of the contract, each
-    group fastest first except the killers; then the rest, fastest first -- so that a killed mutant
-    stops as early as possible."""
+    named for the mutated functions, then those that killed other mutants of the contract, then
+    the tests that call the mutated contract's functions directly (not through another contract),
+    each group fastest first except the killers; then the rest, fastest first -- so that a killed
+    mutant stops as early as possible."""
     chosen = set(nodes)
     out: list[str] = []
     placed: set[str] = set()
@@ -232,5 +233,6 @@ def order_tests(
     add(killers, False)
     add(focused, True)
     add(general_killers, False)
+    add(direct, True)
     add(nodes, True)
     return out
