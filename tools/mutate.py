@@ -707,9 +707,11 @@ class Engine:
             killers = list(self.killers.get(entry_key(self.modules, mutant), []))
             general = list(self.contract_killers.get(mutant.contract, [])[:40])
         direct = mutation_map.select_tests(calls, {(c, e) for c, e in wanted if c == mutant.contract}, mutant.contract) if wanted else []
-        return mutation_map.order_tests(
-            nodes, durations, killers, mutation_map.focused_tests(nodes, entries), general, direct
-        )
+        # A public constant's getter: the tests that read it check its value.
+        getters = {(mutant.contract, e) for e in entries if e.isupper()}
+        focused = mutation_map.select_tests(calls, getters, mutant.contract) if getters else []
+        focused += mutation_map.focused_tests(nodes, entries)
+        return mutation_map.order_tests(nodes, durations, killers, focused, general, direct)
 
     def remember_killer(self, mutant: Mutant, node: str) -> None:
         with self.lock:
