@@ -484,7 +484,9 @@ class Engine:
 
     def test_paths(self) -> list[str]:
         paths: list[str] = []
-        for contract in self.contracts:
+        # A callee's mutants also run the callers' tests (the escrow calls the registry).
+        contracts = list(self.contracts) + [c for callee in self.contracts for c in CROSS_CALLS.get(callee, {})]
+        for contract in dict.fromkeys(contracts):
             extra = ([STATEFUL] if self.args.stateful else []) + (["tests/integration"] if self.args.all_tests else [])
             for p in SUITES[contract] + extra:
                 if p not in paths and (self.snapshot / p).exists():
