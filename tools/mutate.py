@@ -1372,6 +1372,8 @@ def main(argv: list[str] | None = None) -> int:
         if contracts_digest() != digest:
             print("mutate: ERROR: contracts/ changed during the run (not by this tool: it never writes there)", flush=True)
         update_meta()
+        if engine.listener is not None:
+            engine.listener.close()  # before the work dir goes: it unlinks its socket
         if results:
             summary = write_reports(results, by_id, equivalents, meta, args.md, args.json)
             pct = "n/a" if summary["score"] is None else f"{100 * summary['score']:.1f}%"
