@@ -466,7 +466,12 @@ class Ledger:
         target = Path(path) if path is not None else None
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(target) if target else ":memory:", timeout=60, isolation_level=None)
+        # A bot runner (Silverback) calls its handlers from a pool of threads, one at a time (the
+        # keeper bot serialises its rounds with a lock): the connection may move between threads,
+        # never be used by two at once.
+        connection = sqlite3.connect(
+            str(target) if target else ":memory:", timeout=60, isolation_level=None, check_same_thread=False
+        )
         connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA busy_timeout = 60000")
         if target is not None:
