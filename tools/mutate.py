@@ -413,6 +413,11 @@ def entry_key(modules: dict[str, "mutation_map.Module"], mutant: Mutant) -> str:
     return f"{mutant.contract}:{module.declaration_at(mutant.line) or mutant.line}"
 
 
+def is_guard(mutant: Mutant) -> bool:
+    """A mutant of a check that refuses a call (an ``assert``/``raise`` line): refusal tests see it."""
+    return mutant.operator in ("assert", "role") or mutant.original.lstrip().startswith(("assert", "raise"))
+
+
 def wanted_pairs(modules: dict[str, "mutation_map.Module"], mutant: Mutant) -> set[tuple[str, str]] | None:
     """The (contract, entry point) pairs whose tests can see `mutant`; None: every test of its contract."""
     entries = mutation_map.affected_entries(modules[mutant.contract], mutant.line)
@@ -711,9 +716,16 @@ class Engine:
         direct = mutation_map.select_tests(calls, {(c, e) for c, e in wanted if c == mutant.contract}, mutant.contract) if wanted else []
         # A public constant's getter: the tests that read it check its value.
         getters = {(mutant.contract, e) for e in entries if e.isupper()}
-        focused = mutation_map.select_tests(calls, getters, mutant.contract) if getters else []
-        focused += mutation_map.focused_tests(nodes, entries)
-        return mutation_map.order_tests(nodes, durations, killers, focused, general, direct)
+        readers = mutation_map.select_tests(calls, getters, mutant.contract) if getters else []
+        # Tests named for the mutated constant (test_mask_48__..., test_eth_push_reserve__...) come
+        # with the readers; then those named for the functions the mutant reaches.
+        declared = self.modules[mutant.contract].declaration_at(mutant.line)
+        if declared:
+            readers += mutation_map.focused_tests(nodes, {declared})
+        focused = mutation_map.focused_tests(nodes, entries)
+        # A mutant past the guards is seen by tests whose calls succeed; a guard's by the refusals.
+        demote = None if is_guard(mutant) else mutation_map.is_refusal_test
+        return mutation_map.order_tests(nodes, durations, killers, focused, general, direct, readers, demote)
 
     def remember_killer(self, mutant: Mutant, node: str) -> None:
         with self.lock:

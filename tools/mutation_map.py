@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 # Bumped whenever the worker records calls differently (the cached map is then rebuilt).
 MAP_FORMAT = "calls-v3: provider send/call/estimate + encode_input + deploy; chain rewound per job"
@@ -197,7 +197,7 @@ def select_tests(
 def focused_tests(nodes: Iterable[str], entries: Iterable[str]) -> list[str]:
     """The tests named for one of `entries` (house style ``test_<function>__<case>__<outcome>``,
     or a module ``test_<function>.py``): the ones most likely to check what the function does."""
-    names = [e for e in entries if e and e != "__init__"]
+    names = [e.lstrip("_").lower() if e.isupper() else e for e in entries if e and e != "__init__"]
     out = []
     for node in nodes:
         module, _, rest = node.partition("::")
@@ -210,15 +210,32 @@ def focused_tests(nodes: Iterable[str], entries: Iterable[str]) -> list[str]:
     return out
 
 
+_REFUSAL_RE = re.compile(r"revert|refuse|denied|unknown|missing_role|not_allowed")
+
+
+def is_refusal_test(node: str) -> bool:
+    """A test that expects a call to be refused (house style: its outcome ``__reverts``, a
+    ``TestRefused`` class): it stops at a guard, so it rarely notices a bug in the code after it."""
+    rest = node.partition("::")[2]
+    parts = rest.split("[")[0].split("::")
+    if any(p.startswith("TestRefused") for p in parts[:-1]):
+        return True
+    segments = parts[-1].split("__")
+    return len(segments) > 1 and bool(_REFUSAL_RE.search(segments[-1]))
+
+
 def order_tests(
     nodes: list[str], durations: Mapping[str, float], killers: list[str], focused: Iterable[str] = (),
-    general_killers: Iterable[str] = (), direct: Iterable[str] = (),
+    general_killers: Iterable[str] = (), direct: Iterable[str] = (), getters: Iterable[str] = (),
+    demote: Callable[[str], bool] | None = None,
 ) -> list[str]:
     """Tests that killed a mutant of the same function first (most recent first), then the tests
-    named for the mutated functions, then those that killed other mutants of the contract, then
-    the tests that call the mutated contract's functions directly (not through another contract),
-    each group fastest first except the killers; then the rest, fastest first -- so that a killed
-    mutant stops as early as possible."""
+    that read a mutated public constant, then the tests named for the mutated functions (or
+    constant), then those that killed other mutants of the contract, then the tests that call the
+    mutated contract's functions directly (not through another contract); then the rest. Each
+    group but the killers goes fastest first, the tests `demote` names (refusal tests, for a
+    mutant that is not a guard) last within their group -- so that a killed mutant stops as early
+    as possible."""
     chosen = set(nodes)
     out: list[str] = []
     placed: set[str] = set()
@@ -226,11 +243,12 @@ def order_tests(
     def add(group: Iterable[str], by_speed: bool) -> None:
         group = [n for n in dict.fromkeys(group) if n in chosen and n not in placed]
         if by_speed:
-            group.sort(key=lambda n: (durations.get(n, 1.0), n))
+            group.sort(key=lambda n: (bool(demote and demote(n)), durations.get(n, 1.0), n))
         out.extend(group)
         placed.update(group)
 
     add(killers, False)
+    add(getters, True)
     add(focused, True)
     add(general_killers, False)
     add(direct, True)

@@ -199,7 +199,7 @@ def relayed_receipt(escrow, chain, deal, signer, relayer) -> dict:
     return {"from": relayer.address, "to": escrow.address, "data": "0x" + data.hex()}
 
 
-def test_confirm_delivery_signed__relayer_starving_last_eth_push__out_of_gas_not_a_credit(
+def test_eth_push_reserve__relayer_starving_last_eth_push__out_of_gas_not_a_credit(
     escrow, project, admin, buyer, supplier, sub1, stranger, chain
 ):
     """The assignee is a wallet that needs every gas of its stipend, and its push comes last, when
@@ -227,7 +227,7 @@ def test_confirm_delivery_signed__relayer_starving_last_eth_push__out_of_gas_not
     assert chain.provider.get_balance(probe.address) == 8 * 10**15
 
 
-def test_confirm_delivery_signed__relayer_starving_token_pushes__out_of_gas_not_a_credit(
+def test_token_push_reserve__relayer_starving_token_pushes__out_of_gas_not_a_credit(
     escrow, project, admin, buyer, supplier, sub1, stranger, chain
 ):
     """The token needs every gas of the 100 000 a push hands it and fails cheaply below (like a

@@ -369,6 +369,53 @@ def test_order_tests__killers_first_then_fastest():
     assert mutation_map.order_tests(nodes, durations, ["c", "zz", "a", "c"]) == ["c", "a", "d", "b"]
 
 
+def test_order_tests__readers_then_named_then_refusals_last_within_a_group():
+    nodes = ["m::test_ship__late__penalty", "m::test_ship__unknown_order__reverts", "m::TestRefused::test_ship__x",
+             "m::test_mask_48__odd__exact", "m::test_other__thing__ok"]
+    durations = {n: 1.0 for n in nodes}
+    durations["m::test_ship__unknown_order__reverts"] = 0.01  # fastest, but a refusal
+    durations["m::TestRefused::test_ship__x"] = 0.02
+    demote = mutation_map.is_refusal_test
+    focused = mutation_map.focused_tests(nodes, {"ship"})
+    readers = mutation_map.focused_tests(nodes, {"_MASK_48"})
+    assert readers == ["m::test_mask_48__odd__exact"]
+    out = mutation_map.order_tests(nodes, durations, [], focused, getters=readers, demote=demote)
+    assert out == [
+        "m::test_mask_48__odd__exact",
+        "m::test_ship__late__penalty",
+        "m::test_ship__unknown_order__reverts",
+        "m::TestRefused::test_ship__x",
+        "m::test_other__thing__ok",
+    ]
+    # Without demotion (a guard's mutant) the refusals go first, fastest first.
+    out = mutation_map.order_tests(nodes, durations, [], focused, getters=readers)
+    assert out[1:3] == ["m::test_ship__unknown_order__reverts", "m::TestRefused::test_ship__x"]
+
+
+@pytest.mark.parametrize(
+    "node, refusal",
+    [
+        ("t.py::test_ship__unknown_order__reverts", True),
+        ("t.py::test_grant__stranger__reverts_missing_role[x]", True),
+        ("t.py::TestRefused::test_release__lot_in_review__control", True),
+        ("t.py::test_denied__reverts_with_reason_and_changes_nothing[a-b]", True),
+        ("t.py::test_ship__late_lot__penalty_per_started_day_capped", False),
+        ("t.py::test_revert_reason_helper", False),  # no outcome segment
+        ("t.py::test_unknown__thing__zeros", False),
+    ],
+)
+def test_is_refusal_test(node, refusal):
+    assert mutation_map.is_refusal_test(node) is refusal
+
+
+def test_tests_for__guard_mutants_keep_refusals_first():
+    guard = mutate.Mutant("x", "OrderEscrow", "c.vy", 1, "assert", 0, 0, "", "    assert a, 'b'", "")
+    body = mutate.Mutant("y", "OrderEscrow", "c.vy", 1, "const", 0, 0, "", "    paid: uint256 = 0", "")
+    raise_line = mutate.Mutant("z", "OrderEscrow", "c.vy", 1, "cmp", 0, 0, "", "    assert x <= y, 'r'", "")
+    assert mutate.is_guard(guard) and mutate.is_guard(raise_line)
+    assert not mutate.is_guard(body)
+
+
 def test_dedupe__identical_same_and_new():
     seen: dict[str, str] = {}
     assert mutate.dedupe("m1", "k0", "k0", seen) == ("identical", "")
