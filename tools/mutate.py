@@ -461,6 +461,7 @@ class Engine:
         if any(v == "fast" for v in self.codegen.values()):
             self.env["MUTATE_NO_SIZE_LIMIT"] = "1"
         self.modules = {c: mutation_map.parse_module(code_mask((ROOT / p).read_text())) for c, p in CONTRACTS.items()}
+        self.sources = {c: (ROOT / p).read_text() for c, p in CONTRACTS.items()}
         self.authkey = os.urandom(16)
         self.listener: Listener | None = None
         self.lock = threading.RLock()
@@ -723,8 +724,15 @@ class Engine:
         if declared:
             readers += mutation_map.focused_tests(nodes, {declared})
         focused = mutation_map.focused_tests(nodes, entries)
-        # A mutant past the guards is seen by tests whose calls succeed; a guard's by the refusals.
-        demote = None if is_guard(mutant) else mutation_map.is_refusal_test
+        # A mutant past the guards is seen by tests whose calls succeed; a guard's by the refusals
+        # (those named for its reason first); a constant's, or a helper's that a check calls, by
+        # either, so they keep plain speed order.
+        guard = is_guard(mutant)
+        if guard:
+            readers += mutation_map.tests_for_reason(nodes, mutant.original)
+        func = self.modules[mutant.contract].function_at(mutant.line)
+        checked = func is not None and mutation_map.called_in_check(self.sources[mutant.contract], func.name)
+        demote = None if guard or declared or checked else mutation_map.is_refusal_test
         return mutation_map.order_tests(nodes, durations, killers, focused, general, direct, readers, demote)
 
     def remember_killer(self, mutant: Mutant, node: str) -> None:
@@ -844,7 +852,10 @@ class Engine:
                 self.log(f"sweep: {len(partial)} survivor(s) ran out of budget; re-running them with every selected test "
                          f"until {time.strftime('%H:%M', time.localtime(deadline))}")
                 sweep: "queue.Queue[Mutant | None]" = queue.Queue()
-                for r in sorted(partial, key=lambda r: r.selected):
+                # Unlisted survivors first (the score depends on them), then the ones listed equivalent
+                # (a kill there shows the listing wrong); fewest tests first within each.
+                listed = load_equivalents()
+                for r in sorted(partial, key=lambda r: (r.id in listed, r.selected)):
                     sweep.put(by_id[r.id])
                     compiled[r.id] = self.bytecodes[r.id]
                 for _ in workers:

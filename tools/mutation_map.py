@@ -224,6 +224,35 @@ def is_refusal_test(node: str) -> bool:
     return len(segments) > 1 and bool(_REFUSAL_RE.search(segments[-1]))
 
 
+_REASON_RE = re.compile(r"""["']([a-z_]+): ([^"']+)["']""")
+
+
+def tests_for_reason(nodes: Iterable[str], statement: str) -> list[str]:
+    """The tests named for the revert reason of a check (``"escrow: unknown order"`` ->
+    ``..._unknown_order...``): the ones that provoke exactly that refusal."""
+    slugs = [re.sub(r"\W+", "_", m.group(2).strip().lower()).strip("_") for m in _REASON_RE.finditer(statement)]
+    slugs = [s for s in slugs if s]
+    return [n for n in nodes if any(s in n.partition("::")[2].lower() for s in slugs)]
+
+
+def called_in_check(source: str, function: str) -> bool:
+    """Whether an ``assert`` of `source` calls ``self.<function>(...)``: a mutant in that helper can
+    turn a refusal into a success (or back), so refusal tests see it as well as any."""
+    call = f"self.{function}("
+    statement, depth = "", 0
+    for line in source.splitlines():
+        stripped = line.split("#", 1)[0].strip()
+        if not statement and not stripped.startswith("assert"):
+            continue
+        statement += " " + stripped
+        depth += stripped.count("(") + stripped.count("[") - stripped.count(")") - stripped.count("]")
+        if depth <= 0:
+            if call in statement:
+                return True
+            statement, depth = "", 0
+    return False
+
+
 def order_tests(
     nodes: list[str], durations: Mapping[str, float], killers: list[str], focused: Iterable[str] = (),
     general_killers: Iterable[str] = (), direct: Iterable[str] = (), getters: Iterable[str] = (),

@@ -9,18 +9,22 @@ this process, exactly the arguments a user types); the only thing they share is 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from eth_utils import keccak
 
-from factorychain.deployment import DEPLOYMENTS_ENV, read_deployment, role_id
-from factorychain.ledger import LEDGER_ENV
-from tools.rehearsal import AnvilNode
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orders_cli"))  # the shared Shell
+
+from _orders_cli_support import Shell, forget_custom_chain_id  # noqa: E402
+from factorychain.deployment import DEPLOYMENTS_ENV, read_deployment, role_id  # noqa: E402
+from factorychain.ledger import LEDGER_ENV  # noqa: E402
+from tools.rehearsal import AnvilNode  # noqa: E402
 
 NODE_CHAIN_ID = 31_714
 ADMIN, OEM, QA, BUYER, SUPPLIER = (f"TEST::{i}" for i in range(5))
@@ -31,43 +35,15 @@ DAY = 86_400
 
 
 @dataclass
-class SafeShell:
-    node: AnvilNode
-    folder: Path
-    runner: CliRunner
+class SafeShell(Shell):
+    """The orders tests' shell, plus the Safe's address and a way onto the node from Python."""
+
     safe: str = ""
-
-    def run(self, *args: Any) -> Result:
-        from ape_run._cli import cli
-
-        return self.runner.invoke(cli, [*map(str, args), "--network", self.node.url], catch_exceptions=False)
-
-    def ok(self, *args: Any) -> Result:
-        result = self.run(*args)
-        assert result.exit_code == 0, f"ape run {' '.join(map(str, args))}\n{result.stdout}{result.stderr}"
-        return result
-
-    def error(self, *args: Any) -> str:
-        """Exactly one ``Error: …`` line on stderr, exit status 1, no traceback."""
-        result = self.run(*args)
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        assert result.exit_code == 1, f"exit {result.exit_code}\n{result.stdout}{result.stderr}"
-        assert len(lines) == 1, result.stderr
-        assert lines[0].startswith("Error: "), lines[0]
-        assert "Traceback" not in result.stdout + result.stderr
-        return lines[0]
 
     def on_node(self) -> Any:
         from ape import networks
 
         return networks.parse_network_choice(self.node.url)
-
-
-def _forget_custom_chain_id() -> None:
-    # Ape caches the chain id by network name; every node reached by URL is `custom`.
-    from ape.managers.chain import ChainManager
-
-    ChainManager._chain_id_cache.pop("custom", None)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +54,7 @@ def shell(tmp_path_factory) -> Iterator[SafeShell]:
     patch = pytest.MonkeyPatch()
     patch.setenv(DEPLOYMENTS_ENV, str(folder / "deployments"))
     patch.setenv(LEDGER_ENV, str(folder / "ledger"))
-    _forget_custom_chain_id()
+    forget_custom_chain_id()
     try:
         sh = SafeShell(node, folder, CliRunner(mix_stderr=False))
         from ape import accounts
@@ -94,7 +70,7 @@ def shell(tmp_path_factory) -> Iterator[SafeShell]:
     finally:
         patch.undo()
         node.stop()
-        _forget_custom_chain_id()
+        forget_custom_chain_id()
 
 
 def _record(shell: SafeShell) -> Any:

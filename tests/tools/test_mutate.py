@@ -416,6 +416,33 @@ def test_tests_for__guard_mutants_keep_refusals_first():
     assert not mutate.is_guard(body)
 
 
+def test_tests_for_reason__refusals_named_for_the_checks_reason():
+    nodes = ["a.py::test_ship__unknown_order__reverts[0]", "a.py::TestRefused::test_release__unknown_order__reverts",
+             "a.py::test_ship__late__penalty", "b.py::test_claim__nothing_owed__reverts"]
+    statement = '    assert order != 0, "escrow: unknown order"'
+    assert mutation_map.tests_for_reason(nodes, statement) == nodes[:2]
+    assert mutation_map.tests_for_reason(nodes, "    paid: uint256 = 0") == []
+
+
+def test_called_in_check__helpers_whose_result_an_assert_checks():
+    source = """
+@internal
+def _open_units(order: uint256) -> uint256:
+    return 1
+
+def ship(q: uint256):
+    assert q <= self._other(q), "x: a"  # self._open_units( in a comment does not count
+    assert (
+        q
+        <= self._open_units(q)
+    ), "x: b"
+    y: uint256 = self._settle(q)
+"""
+    assert mutation_map.called_in_check(source, "_open_units")
+    assert mutation_map.called_in_check(source, "_other")
+    assert not mutation_map.called_in_check(source, "_settle")
+
+
 def test_dedupe__identical_same_and_new():
     seen: dict[str, str] = {}
     assert mutate.dedupe("m1", "k0", "k0", seen) == ("identical", "")

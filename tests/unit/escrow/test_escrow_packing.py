@@ -57,6 +57,21 @@ def test_mask_32__declined_order_beside_lot_count__no_lots_read(escrow, make_ord
     assert (order.lot_count, order.declined, order.quantity) == (0, True, 5)
 
 
+def test_o_lots__flags_right_above_lot_count__counts_exact(escrow, make_order, buyer, supplier, chain):
+    """The lot count is bits 216..247 of the order word; the declined and refunded flags sit at 248
+    and 249. A declined order has no lots; a refunded one keeps its lots and numbers no more."""
+    declined = make_order(quantity=4)
+    escrow.decline_order(declined, sender=supplier)
+    assert escrow.get_order(declined).lot_count == 0
+    refunded = make_order(quantity=4, ship_in=DAY)
+    escrow.ship(refunded, 1, h("ASN-1"), sender=supplier)
+    ship_by = escrow.get_order(refunded).ship_by
+    pin_at(chain, ship_by + GRACE + 1)
+    escrow.refund_expired(refunded, sender=buyer)
+    order = escrow.get_order(refunded)
+    assert (order.lot_count, order.units_shipped, order.units_refunded) == (1, 1, 3)
+
+
 def test_mask_32__odd_lot_count__next_lot_numbered_on(escrow, make_order, supplier):
     order_id = make_order(quantity=9)
     lots = [escrow.ship(order_id, 1, h(f"ASN-{i}"), sender=supplier).return_value for i in range(3)]
