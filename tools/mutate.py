@@ -963,6 +963,8 @@ class Engine:
                 detail = f"{reply['killer']} ({reply['detail']})"[:300]
             elif reply["ran"] < len(tests):
                 detail = f"budget of {job_budget:.0f}s ran out after {reply['ran']} of {len(tests)} selected tests"
+                if reply["detail"]:
+                    detail = f"{detail}; {reply['detail']}"[:300]
             else:
                 detail = reply["detail"]
             self.finish(Result(
@@ -1079,7 +1081,8 @@ def render_markdown(
         out.append(
             f"- the full run itself scored {fr['detected']} / {fr['denominator']} = {100 * fr['score']:.1f}% with"
             f" {fr['survivors']} survivor(s); the score below includes the re-checks listed at the end"
-            " (survivors re-run after killing tests were added)"
+            " (survivors re-run after killing tests were added, suspect kills re-run with each kill confirmed"
+            " alone; the commit named there is the contracts' -- the tests are the working tree's of that time)"
         )
     out += [
         "",

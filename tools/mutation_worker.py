@@ -134,6 +134,7 @@ def pytest_configure(config):
 class _Outcome:
     def __init__(self) -> None:
         self.failed: dict[str, str] = {}
+        self.unconfirmed: dict[str, str] = {}  # failed after other tests, passed alone
 
     def pytest_runtest_logreport(self, report):
         if report.failed and report.nodeid not in self.failed:
@@ -141,9 +142,15 @@ class _Outcome:
             self.failed[report.nodeid] = f"{report.when}: {text[-1] if text else ''}"[:300]
 
 
-def _run_items(session, items, stop_at_first_failure: bool, outcome: _Outcome, per_test=None, budget=None):
+def _run_items(session, items, stop_at_first_failure: bool, outcome: _Outcome, per_test=None, budget=None,
+               rewind=None):
     """Runs `items` in order until the first failure (if asked) or until `budget` seconds have
-    gone; the last one run tears everything down (nextitem=None)."""
+    gone; the last one run tears everything down (nextitem=None).
+
+    With `rewind` (a mutant job), a test that fails after other tests ran in the same fixtures is
+    run again alone, from the rewound chain: only a failure that repeats there counts. A failure
+    that needs the tests before it (a clock or a session fixture they left behind) is not the
+    mutant's doing; it is noted in ``outcome.unconfirmed`` and the run goes on."""
     ran = 0
     started_all = time.time()
     for k, item in enumerate(items):
@@ -159,6 +166,22 @@ def _run_items(session, items, stop_at_first_failure: bool, outcome: _Outcome, p
             outcome.failed.setdefault(item.nodeid, f"runner: {type(err).__name__}: {err}"[:300])
         ran += 1
         failed = item.nodeid in outcome.failed and item.nodeid not in before
+        if failed and rewind is not None and k > 0:
+            first_detail = outcome.failed.pop(item.nodeid)
+            session._setupstate.teardown_exact(None)
+            rewind()
+            try:
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=None)
+            except Exception as err:  # noqa: BLE001
+                outcome.failed.setdefault(item.nodeid, f"runner: {type(err).__name__}: {err}"[:300])
+            if item.nodeid in outcome.failed:
+                outcome.failed[item.nodeid] = f"{outcome.failed[item.nodeid]} (again when run alone)"[:300]
+            else:
+                outcome.unconfirmed[item.nodeid] = first_detail
+                failed = False
+                if nxt is None:
+                    break
+                continue  # fixtures were torn down: the next test sets them up afresh
         if per_test is not None:
             per_test[item.nodeid] = {
                 "outcome": "failed" if failed else "passed", "seconds": round(time.time() - started, 3),
@@ -190,17 +213,23 @@ def pytest_runtestloop(session):
     # does not rewind the node (balances, nonces and, above all, the clock that tests move by
     # years), so without this the later jobs' fixtures fail on a drifted chain.
     base = chain.snapshot()
+
+    def rewind() -> None:
+        nonlocal base
+        chain.restore(base)
+        base = chain.snapshot()
+        chain.provider.make_request("evm_setNextBlockTimestamp", [int(time.time())])
+
     while True:
         job = conn.recv()
         if job["kind"] == "stop":
             break
-        chain.restore(base)
-        base = chain.snapshot()
-        chain.provider.make_request("evm_setNextBlockTimestamp", [int(time.time())])
+        rewind()
         OVERRIDE.clear()
         OVERRIDE.update(job.get("override", {}))
         items = [by_node[n] for n in job["tests"] if n in by_node]
         outcome.failed.clear()
+        outcome.unconfirmed.clear()
         started = time.time()
         if job["kind"] == "map":
             per_test: dict[str, dict] = {}
@@ -210,11 +239,12 @@ def pytest_runtestloop(session):
                     per_test[node]["detail"] = detail
             conn.send({"kind": "map", "tests": per_test, "seconds": time.time() - started})
         else:
-            ran = _run_items(session, items, True, outcome, budget=job.get("budget"))
+            ran = _run_items(session, items, True, outcome, budget=job.get("budget"), rewind=rewind)
             first = next(iter(outcome.failed.items()), None)
+            unconfirmed = "; ".join(f"{n} failed after other tests, passed alone" for n in outcome.unconfirmed)
             conn.send({
                 "kind": "result", "id": job["id"], "status": "killed" if first else "survived",
-                "killer": first[0] if first else "", "detail": first[1] if first else "",
+                "killer": first[0] if first else "", "detail": first[1] if first else unconfirmed[:300],
                 "ran": ran, "selected": len(items), "seconds": time.time() - started, "cpu": time.process_time(),
             })
     conn.close()

@@ -475,3 +475,67 @@ def test_score__identical_bytecode_left_out_like_equivalents():
     R = mutate.Result
     summary = mutate.score([R("a", "killed", 1), R("b", "identical", 0), R("c", "survived", 1)], {})
     assert (summary["detected"], summary["denominator"], summary["survivors"]) == (1, 2, 1)
+
+
+class _FakeSession:
+    def __init__(self) -> None:
+        self.teardowns = 0
+        self._setupstate = self
+
+    def teardown_exact(self, _next) -> None:
+        self.teardowns += 1
+
+
+class _FakeItem:
+    """A test whose failure `fails(state)` decides; running it records what it leaves behind."""
+
+    def __init__(self, nodeid: str, fails, leaves: str = "") -> None:
+        self.nodeid, self.fails, self.leaves = nodeid, fails, leaves
+        self.ihook = self
+
+    def pytest_runtest_protocol(self, item, nextitem) -> None:
+        _WORLD["runs"].append(self.nodeid)
+        if self.fails(_WORLD):
+            _WORLD["outcome"].failed.setdefault(self.nodeid, "call: AssertionError")
+        if self.leaves:
+            _WORLD[self.leaves] = True
+
+
+_WORLD: dict = {}
+
+
+def test_worker_run_items__a_kill_must_repeat_alone():
+    from tools import mutation_worker
+
+    outcome = mutation_worker._Outcome()
+    _WORLD.clear()
+    _WORLD.update(outcome=outcome, runs=[])
+
+    def rewind() -> None:
+        _WORLD.pop("drift", None)
+        _WORLD["runs"].append("rewind")
+
+    items = [
+        _FakeItem("t::a", lambda w: False, leaves="drift"),  # leaves the clock drifted
+        _FakeItem("t::b", lambda w: w.get("drift", False)),  # fails only after a: not the mutant's doing
+        _FakeItem("t::c", lambda w: True),  # fails alone too: a kill
+        _FakeItem("t::d", lambda w: False),
+    ]
+    session = _FakeSession()
+    ran = mutation_worker._run_items(session, items, True, outcome, rewind=rewind)
+    assert _WORLD["runs"] == ["t::a", "t::b", "rewind", "t::b", "t::c", "rewind", "t::c"]
+    assert list(outcome.unconfirmed) == ["t::b"]
+    assert list(outcome.failed) == ["t::c"] and outcome.failed["t::c"].endswith("(again when run alone)")
+    assert ran == 3 and session.teardowns >= 2
+
+
+def test_worker_run_items__first_test_failing_is_a_kill_without_a_rerun():
+    from tools import mutation_worker
+
+    outcome = mutation_worker._Outcome()
+    _WORLD.clear()
+    _WORLD.update(outcome=outcome, runs=[])
+    items = [_FakeItem("t::a", lambda w: True), _FakeItem("t::b", lambda w: False)]
+    mutation_worker._run_items(_FakeSession(), items, True, outcome, rewind=lambda: _WORLD["runs"].append("rewind"))
+    assert _WORLD["runs"] == ["t::a"]
+    assert outcome.failed == {"t::a": "call: AssertionError"} and not outcome.unconfirmed

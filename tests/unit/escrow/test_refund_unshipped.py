@@ -68,10 +68,14 @@ def test_refund_expired__some_shipped__only_unshipped_units_lots_untouched_and_p
 
 def test_refund_expired__lot_in_review_still_disputable_and_releasable(escrow, make_order, buyer, supplier, stranger, chain):
     order_id = make_order(quantity=10, grace_period=0)
-    chain.pending_timestamp = escrow.get_order(order_id).ship_by
+    ship_by = escrow.get_order(order_id).ship_by
+    # Each block's time pinned: an unpinned block takes the node's wall clock, which may already
+    # be a second past ship_by on a loaded machine (the window closes at ship_by, grace 0).
+    chain.pending_timestamp = ship_by - 1
     escrow.ship(order_id, 2, ASN, sender=supplier)
+    chain.pending_timestamp = ship_by
     escrow.ship(order_id, 3, ASN_2, sender=supplier)
-    chain.pending_timestamp = escrow.get_order(order_id).ship_by + 1
+    chain.pending_timestamp = ship_by + 1
     escrow.refund_expired(order_id, sender=stranger)
     escrow.dispute(order_id, 1, REASON, sender=buyer)
     chain.pending_timestamp = escrow.deadlines(order_id, 2)[2] + 1
