@@ -717,23 +717,23 @@ class Engine:
         direct = mutation_map.select_tests(calls, {(c, e) for c, e in wanted if c == mutant.contract}, mutant.contract) if wanted else []
         # A public constant's getter: the tests that read it check its value.
         getters = {(mutant.contract, e) for e in entries if e.isupper()}
-        readers = mutation_map.select_tests(calls, getters, mutant.contract) if getters else []
+        targeted = mutation_map.select_tests(calls, getters, mutant.contract) if getters else []
         # Tests named for the mutated constant (test_mask_48__..., test_eth_push_reserve__...) come
-        # with the readers; then those named for the functions the mutant reaches.
+        # with the readers; the tests named for the functions the mutant reaches come after.
         declared = self.modules[mutant.contract].declaration_at(mutant.line)
         if declared:
-            readers += mutation_map.focused_tests(nodes, {declared})
+            targeted += mutation_map.focused_tests(nodes, {declared})
         focused = mutation_map.focused_tests(nodes, entries)
         # A mutant past the guards is seen by tests whose calls succeed; a guard's by the refusals
         # (those named for its reason first); a constant's, or a helper's that a check calls, by
         # either, so they keep plain speed order.
         guard = is_guard(mutant)
         if guard:
-            readers += mutation_map.tests_for_reason(nodes, mutant.original)
+            targeted += mutation_map.tests_for_reason(nodes, mutant.original)
         func = self.modules[mutant.contract].function_at(mutant.line)
         checked = func is not None and mutation_map.called_in_check(self.sources[mutant.contract], func.name)
         demote = None if guard or declared or checked else mutation_map.is_refusal_test
-        return mutation_map.order_tests(nodes, durations, killers, focused, general, direct, readers, demote)
+        return mutation_map.order_tests(nodes, durations, killers, focused, general, direct, targeted, demote)
 
     def remember_killer(self, mutant: Mutant, node: str) -> None:
         with self.lock:

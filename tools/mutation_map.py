@@ -255,12 +255,13 @@ def called_in_check(source: str, function: str) -> bool:
 
 def order_tests(
     nodes: list[str], durations: Mapping[str, float], killers: list[str], focused: Iterable[str] = (),
-    general_killers: Iterable[str] = (), direct: Iterable[str] = (), getters: Iterable[str] = (),
+    general_killers: Iterable[str] = (), direct: Iterable[str] = (), targeted: Iterable[str] = (),
     demote: Callable[[str], bool] | None = None,
 ) -> list[str]:
     """Tests that killed a mutant of the same function first (most recent first), then the tests
-    that read a mutated public constant, then the tests named for the mutated functions (or
-    constant), then those that killed other mutants of the contract, then the tests that call the
+    aimed at the mutant (`targeted`: readers of a mutated public constant, tests named for the
+    constant or for the mutated check's revert reason), then the tests named for the mutated
+    functions, then those that killed other mutants of the contract, then the tests that call the
     mutated contract's functions directly (not through another contract); then the rest. Each
     group but the killers goes fastest first, the tests `demote` names (refusal tests, for a
     mutant that is not a guard) last within their group -- so that a killed mutant stops as early
@@ -277,7 +278,7 @@ def order_tests(
         placed.update(group)
 
     add(killers, False)
-    add(getters, True)
+    add(targeted, True)
     add(focused, True)
     add(general_killers, False)
     add(direct, True)

@@ -379,7 +379,7 @@ def test_order_tests__readers_then_named_then_refusals_last_within_a_group():
     focused = mutation_map.focused_tests(nodes, {"ship"})
     readers = mutation_map.focused_tests(nodes, {"_MASK_48"})
     assert readers == ["m::test_mask_48__odd__exact"]
-    out = mutation_map.order_tests(nodes, durations, [], focused, getters=readers, demote=demote)
+    out = mutation_map.order_tests(nodes, durations, [], focused, targeted=readers, demote=demote)
     assert out == [
         "m::test_mask_48__odd__exact",
         "m::test_ship__late__penalty",
@@ -388,7 +388,7 @@ def test_order_tests__readers_then_named_then_refusals_last_within_a_group():
         "m::test_other__thing__ok",
     ]
     # Without demotion (a guard's mutant) the refusals go first, fastest first.
-    out = mutation_map.order_tests(nodes, durations, [], focused, getters=readers)
+    out = mutation_map.order_tests(nodes, durations, [], focused, targeted=readers)
     assert out[1:3] == ["m::test_ship__unknown_order__reverts", "m::TestRefused::test_ship__x"]
 
 
